@@ -1,0 +1,336 @@
+//! The ordered key-value engine under Rango's document layer.
+//!
+//! **Architecture Invariant:** this is the only crate that links RocksDB. Layers above see
+//! [`Engine`], [`Batch`] and [`Space`]: ordered byte keys in a few named key spaces, atomic
+//! batches that may be synced, point reads, prefix scans and range deletes. Everything the
+//! document layer needs, nothing RocksDB-specific.
+
+use std::path::Path;
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, Direction, IteratorMode, Options,
+    ReadOptions, WriteOptions, DB,
+};
+
+/// The key spaces Rango keeps apart (RocksDB column families).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    /// Databases, collections, shards, counters, generator high-water marks.
+    Meta,
+    /// Documents: `shard id (8 bytes, big-endian) ++ _key` → document bytes.
+    Documents,
+    /// Index entries (edge index and later secondary indexes).
+    Indexes,
+}
+
+impl Space {
+    const ALL: [Space; 3] = [Space::Meta, Space::Documents, Space::Indexes];
+
+    fn cf_name(self) -> &'static str {
+        match self {
+            Space::Meta => "meta",
+            Space::Documents => "documents",
+            Space::Indexes => "indexes",
+        }
+    }
+}
+
+/// Failures of the engine. They carry RocksDB's own text, which names the file or the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage engine I/O error: {0}")]
+    Io(String),
+    #[error("database directory {path} is locked by another process; stop it or choose another --database.directory")]
+    Locked { path: String },
+}
+
+impl From<rocksdb::Error> for StorageError {
+    fn from(e: rocksdb::Error) -> Self {
+        StorageError::Io(e.into_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// An open engine. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Engine {
+    db: DB,
+}
+
+/// Block cache shared by all key spaces.
+const BLOCK_CACHE_BYTES: usize = 128 << 20;
+/// Memtable size per key space before a flush.
+const WRITE_BUFFER_BYTES: usize = 32 << 20;
+
+impl Engine {
+    /// Opens (creating if needed) the engine in `dir`.
+    pub fn open(dir: &Path) -> Result<Engine> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_background_jobs(2);
+        opts.set_bytes_per_sync(1 << 20);
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let cfs = Space::ALL.iter().map(|space| {
+            let mut cf_opts = Options::default();
+            let mut block = BlockBasedOptions::default();
+            block.set_block_cache(&cache);
+            block.set_bloom_filter(10.0, false);
+            cf_opts.set_block_based_table_factory(&block);
+            cf_opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
+            cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            cf_opts.set_merge_operator_associative("rango-counter", merge_counter);
+            ColumnFamilyDescriptor::new(space.cf_name(), cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
+            let text = e.into_string();
+            if text.contains("lock") {
+                StorageError::Locked { path: dir.display().to_string() }
+            } else {
+                StorageError::Io(text)
+            }
+        })?;
+        Ok(Engine { db })
+    }
+
+    fn cf(&self, space: Space) -> &rocksdb::ColumnFamily {
+        // The column families are created in `open`, so they exist for the DB's lifetime.
+        self.db.cf_handle(space.cf_name()).expect("column family created at open")
+    }
+
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(space), key)?)
+    }
+
+    /// Reads many keys of one space at once, in the order given.
+    pub fn multi_get(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        let cf = self.cf(space);
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, k.as_slice())))
+            .into_iter()
+            .map(|r| r.map_err(StorageError::from))
+            .collect()
+    }
+
+    /// Applies `batch` atomically. With `sync`, returns only after the WAL is on disk, so the
+    /// batch survives `kill -9` and power loss.
+    pub fn write(&self, batch: Batch, sync: bool) -> Result<()> {
+        let mut wb = rocksdb::WriteBatch::default();
+        for op in batch.ops {
+            match op {
+                Op::Put(space, k, v) => wb.put_cf(self.cf(space), k, v),
+                Op::Delete(space, k) => wb.delete_cf(self.cf(space), k),
+                Op::DeleteRange(space, from, to) => wb.delete_range_cf(self.cf(space), from, to),
+                Op::Merge(space, k, operand) => wb.merge_cf(self.cf(space), k, operand),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(sync);
+        self.db.write_opt(wb, &wo)?;
+        Ok(())
+    }
+
+    /// Calls `f` with each key and value starting with `prefix`, in key order, from `start`
+    /// (inclusive; it must start with `prefix`) or from the prefix itself. Stops when `f`
+    /// returns false.
+    pub fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        let mut ro = ReadOptions::default();
+        if let Some(end) = prefix_successor(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        let from = start.unwrap_or(prefix);
+        let iter = self.db.iterator_cf_opt(self.cf(space), ro, IteratorMode::From(from, Direction::Forward));
+        for item in iter {
+            let (k, v) = item?;
+            if !k.starts_with(prefix) || !f(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes memtables and compacts the given key range, as `compact` asks.
+    pub fn compact_range(&self, space: Space, from: &[u8], to: &[u8]) {
+        self.db.compact_range_cf(self.cf(space), Some(from), Some(to));
+    }
+
+    /// Approximate bytes on disk and in memtables for a key range.
+    pub fn approximate_size(&self, space: Space, from: &[u8], to: &[u8]) -> u64 {
+        let range = rocksdb::Range::new(from, to);
+        self.db
+            .get_approximate_sizes_cf(self.cf(space), &[range])
+            .first()
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Forces the WAL to disk (used after unsynced writes when a caller needs durability).
+    pub fn sync_wal(&self) -> Result<()> {
+        Ok(self.db.flush_wal(true)?)
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`, if there is one.
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Reads a counter written by [`Batch::add`] or [`Batch::raise`] (or put as 8 bytes).
+pub fn counter_value(bytes: &[u8]) -> u64 {
+    bytes.get(..8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes)
+}
+
+const MERGE_ADD: u8 = b'+';
+const MERGE_MAX: u8 = b'^';
+
+/// RocksDB merge operator for counters: the value is a little-endian u64; an operand is a tag
+/// byte and 8 bytes, adding (two's complement, so deltas may be negative) or raising to a
+/// maximum. Counters therefore change atomically with the batch that changes the data they
+/// count, without a read-modify-write under a lock.
+fn merge_counter(_key: &[u8], existing: Option<&[u8]>, operands: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
+    let mut value = existing.map_or(0, counter_value);
+    for op in operands {
+        let Some((&tag, rest)) = op.split_first() else { continue };
+        let arg = counter_value(rest);
+        value = match tag {
+            MERGE_ADD => value.wrapping_add(arg),
+            MERGE_MAX => value.max(arg),
+            // A full value (from `put`) inside a merge chain replaces what came before.
+            _ => counter_value(op),
+        };
+    }
+    Some(value.to_le_bytes().to_vec())
+}
+
+enum Op {
+    Merge(Space, Vec<u8>, Vec<u8>),
+    Put(Space, Vec<u8>, Vec<u8>),
+    Delete(Space, Vec<u8>),
+    DeleteRange(Space, Vec<u8>, Vec<u8>),
+}
+
+/// A set of writes applied atomically by [`Engine::write`].
+#[derive(Default)]
+pub struct Batch {
+    ops: Vec<Op>,
+}
+
+impl Batch {
+    pub fn put(&mut self, space: Space, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push(Op::Put(space, key, value));
+    }
+    pub fn delete(&mut self, space: Space, key: Vec<u8>) {
+        self.ops.push(Op::Delete(space, key));
+    }
+    /// Deletes every key in `[from, to)`.
+    pub fn delete_range(&mut self, space: Space, from: Vec<u8>, to: Vec<u8>) {
+        self.ops.push(Op::DeleteRange(space, from, to));
+    }
+    /// Deletes every key starting with `prefix`.
+    pub fn delete_prefix(&mut self, space: Space, prefix: &[u8]) {
+        match prefix_successor(prefix) {
+            Some(end) => self.delete_range(space, prefix.to_vec(), end),
+            None => self.delete_range(space, prefix.to_vec(), vec![0xff; prefix.len() + 1]),
+        }
+    }
+    /// Adds `delta` to the counter at `key`.
+    pub fn add(&mut self, space: Space, key: Vec<u8>, delta: i64) {
+        let mut operand = vec![MERGE_ADD];
+        operand.extend_from_slice(&(delta as u64).to_le_bytes());
+        self.ops.push(Op::Merge(space, key, operand));
+    }
+    /// Raises the counter at `key` to at least `value`.
+    pub fn raise(&mut self, space: Space, key: Vec<u8>, value: u64) {
+        let mut operand = vec![MERGE_MAX];
+        operand.extend_from_slice(&value.to_le_bytes());
+        self.ops.push(Op::Merge(space, key, operand));
+    }
+    /// Sets the counter at `key` to `value`, discarding earlier additions.
+    pub fn set_counter(&mut self, space: Space, key: Vec<u8>, value: u64) {
+        self.put(space, key, value.to_le_bytes().to_vec());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_scan_and_range_delete_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let mut b = Batch::default();
+        for k in ["a1", "a2", "a3", "b1"] {
+            b.put(Space::Documents, k.as_bytes().to_vec(), k.as_bytes().to_vec());
+        }
+        engine.write(b, true).unwrap();
+        let mut seen = vec![];
+        engine
+            .scan_prefix(Space::Documents, b"a", None, |k, _| {
+                seen.push(String::from_utf8(k.to_vec()).unwrap());
+                true
+            })
+            .unwrap();
+        assert_eq!(seen, ["a1", "a2", "a3"]);
+        let mut b = Batch::default();
+        b.delete_prefix(Space::Documents, b"a");
+        engine.write(b, false).unwrap();
+        assert_eq!(engine.get(Space::Documents, b"a2").unwrap(), None);
+        assert_eq!(engine.get(Space::Documents, b"b1").unwrap().as_deref(), Some(&b"b1"[..]));
+        assert_eq!(engine.get(Space::Meta, b"b1").unwrap(), None);
+    }
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = Engine::open(dir.path()).unwrap();
+            let mut b = Batch::default();
+            b.put(Space::Meta, b"k".to_vec(), b"v".to_vec());
+            engine.write(b, true).unwrap();
+        }
+        let engine = Engine::open(dir.path()).unwrap();
+        assert_eq!(engine.get(Space::Meta, b"k").unwrap().as_deref(), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn counters_add_raise_and_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let mut b = Batch::default();
+        b.add(Space::Meta, b"n".to_vec(), 5);
+        b.add(Space::Meta, b"n".to_vec(), -2);
+        b.raise(Space::Meta, b"m".to_vec(), 7);
+        b.raise(Space::Meta, b"m".to_vec(), 3);
+        engine.write(b, false).unwrap();
+        let get = |k: &[u8]| counter_value(&engine.get(Space::Meta, k).unwrap().unwrap());
+        assert_eq!((get(b"n"), get(b"m")), (3, 7));
+        let mut b = Batch::default();
+        b.set_counter(Space::Meta, b"n".to_vec(), 0);
+        b.add(Space::Meta, b"n".to_vec(), 1);
+        engine.write(b, false).unwrap();
+        assert_eq!(get(b"n"), 1);
+    }
+
+    #[test]
+    fn prefix_successor_handles_ff() {
+        assert_eq!(prefix_successor(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_successor(&[0xff]), None);
+    }
+}
