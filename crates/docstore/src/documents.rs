@@ -1,0 +1,609 @@
+//! Document reads and writes on one collection's local shard.
+//!
+//! A write request is a batch of items (one for single-document calls). Items are checked
+//! outside any lock, then the stripes of their keys are locked in order, each item is decided
+//! against the stored state (and the items before it in the same batch), and everything is
+//! written as one atomic storage batch with the count, revision and generator counters.
+//! Writers of different keys never wait for each other, so synced writes share fsyncs.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use errors::{err, ArangoError, Result, ERROR_ARANGO_CONFLICT, ERROR_ARANGO_DOCUMENT_KEY_BAD,
+    ERROR_ARANGO_DOCUMENT_KEY_UNEXPECTED, ERROR_ARANGO_DOCUMENT_NOT_FOUND, ERROR_ARANGO_DOCUMENT_TYPE_INVALID,
+    ERROR_ARANGO_INVALID_EDGE_ATTRIBUTE, ERROR_ARANGO_OUT_OF_KEYS, ERROR_ARANGO_UNIQUE_CONSTRAINT_VIOLATED,
+    ERROR_INTERNAL};
+use serde_json::{Map, Value};
+use storage::{Batch, Space};
+
+use crate::clock::{decode_rev, encode_rev};
+use crate::collection::{Collection, KeyGenerator};
+use crate::keys::{self, Direction};
+use crate::names;
+use crate::store::{storage_err, Store};
+
+/// A stored document: its revision and its JSON without `_id` (which follows from the
+/// collection's current name).
+#[derive(Clone, Debug)]
+pub struct StoredDoc {
+    pub rev: u64,
+    json: Vec<u8>,
+}
+
+impl StoredDoc {
+    fn decode(bytes: &[u8]) -> Result<StoredDoc> {
+        if bytes.len() < 8 {
+            return Err(err!(ERROR_INTERNAL, "stored document is truncated"));
+        }
+        let (rev, json) = bytes.split_at(8);
+        let rev = u64::from_be_bytes(rev.try_into().map_err(|_| err!(ERROR_INTERNAL, "bad revision bytes"))?);
+        Ok(StoredDoc { rev, json: json.to_vec() })
+    }
+
+    fn encode(rev: u64, doc: &Map<String, Value>) -> Result<Vec<u8>> {
+        let mut out = rev.to_be_bytes().to_vec();
+        serde_json::to_writer(&mut out, doc).map_err(|e| err!(ERROR_INTERNAL, "cannot serialize document: {e}"))?;
+        Ok(out)
+    }
+
+    pub fn rev_string(&self) -> String {
+        encode_rev(self.rev)
+    }
+
+    /// Appends the document as JSON, with `_id` after `_key` as ArangoDB orders them.
+    /// Stored documents always start with `{"_key":"<key>"`, and keys need no escaping.
+    pub fn write_json(&self, collection: &str, key: &str, out: &mut Vec<u8>) {
+        let head = 9 + key.len() + 1; // {"_key":" + key + "
+        if self.json.len() > head && self.json[head] == b',' {
+            out.extend_from_slice(&self.json[..=head]);
+            out.extend_from_slice(b"\"_id\":");
+            // Extended collection names may need escaping.
+            let id = format!("{collection}/{key}");
+            let _ = serde_json::to_writer(&mut *out, &id);
+            out.push(b',');
+            out.extend_from_slice(&self.json[head + 1..]);
+        } else {
+            out.extend_from_slice(&self.json);
+        }
+    }
+
+    pub fn to_value(&self, collection: &str, key: &str) -> Result<Value> {
+        let mut buf = Vec::with_capacity(self.json.len() + collection.len() + key.len() + 10);
+        self.write_json(collection, key, &mut buf);
+        serde_json::from_slice(&buf).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
+    }
+
+    fn to_map(&self) -> Result<Map<String, Value>> {
+        serde_json::from_slice(&self.json).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverwriteMode {
+    /// Fail with a unique constraint violation (the default).
+    Conflict,
+    Ignore,
+    Replace,
+    Update,
+}
+
+impl OverwriteMode {
+    pub fn parse(s: &str) -> Option<OverwriteMode> {
+        Some(match s {
+            "conflict" => OverwriteMode::Conflict,
+            "ignore" => OverwriteMode::Ignore,
+            "replace" => OverwriteMode::Replace,
+            "update" => OverwriteMode::Update,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteKind {
+    Insert(OverwriteMode),
+    Replace,
+    Update,
+    Remove,
+}
+
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    pub wait_for_sync: bool,
+    pub keep_null: bool,
+    pub merge_objects: bool,
+    /// Ignore `_rev` in bodies (an `If-Match` revision still counts).
+    pub ignore_revs: bool,
+    pub return_old: bool,
+    pub return_new: bool,
+    /// Skip schema validation (`skipDocumentValidation`).
+    pub skip_validation: bool,
+    /// Keep `_rev` values from the bodies (restore and replication).
+    pub is_restore: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            wait_for_sync: false,
+            keep_null: true,
+            merge_objects: true,
+            ignore_revs: true,
+            return_old: false,
+            return_new: false,
+            skip_validation: false,
+            is_restore: false,
+        }
+    }
+}
+
+/// One document to write: a body (or a selector for removes), an explicit key from the URL,
+/// and a revision the stored document must have (`If-Match`).
+#[derive(Debug)]
+pub struct WriteItem {
+    pub body: Value,
+    pub key: Option<String>,
+    pub if_match: Option<String>,
+}
+
+/// What happened to one item.
+#[derive(Debug)]
+pub struct Written {
+    pub key: String,
+    pub rev: u64,
+    pub old_rev: Option<u64>,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+    /// `overwriteMode: ignore` left an existing document alone.
+    pub ignored: bool,
+    /// An insert with overwrite replaced or updated an existing document.
+    pub overwritten: bool,
+}
+
+/// Why one item failed; `current_rev` is the stored revision for conflicts.
+#[derive(Debug)]
+pub struct ItemError {
+    pub error: ArangoError,
+    pub key: Option<String>,
+    pub current_rev: Option<u64>,
+}
+
+impl From<ArangoError> for ItemError {
+    fn from(error: ArangoError) -> Self {
+        ItemError { error, key: None, current_rev: None }
+    }
+}
+
+pub type ItemResult = std::result::Result<Written, ItemError>;
+
+/// An item after the checks that need no stored state.
+struct Prepared {
+    key: String,
+    body: Map<String, Value>,
+    if_rev: Option<String>,
+}
+
+impl Store {
+    /// Reads one document.
+    pub fn get_document(&self, col: &Collection, key: &str) -> Result<Option<StoredDoc>> {
+        let raw = self.engine.get(Space::Documents, &keys::document(col.shard.id, key)).map_err(storage_err)?;
+        raw.as_deref().map(StoredDoc::decode).transpose()
+    }
+
+    /// Reads many documents, in the order of `keys`.
+    pub fn get_documents(&self, col: &Collection, doc_keys: &[&str]) -> Result<Vec<Option<StoredDoc>>> {
+        let ks: Vec<Vec<u8>> = doc_keys.iter().map(|k| keys::document(col.shard.id, k)).collect();
+        let raws = self.engine.multi_get(Space::Documents, &ks).map_err(storage_err)?;
+        raws.into_iter().map(|r| r.as_deref().map(StoredDoc::decode).transpose()).collect()
+    }
+
+    /// Calls `f` with each document's key and stored form, in key order, until it returns false.
+    pub fn scan_documents(&self, col: &Collection, mut f: impl FnMut(&str, StoredDoc) -> bool) -> Result<()> {
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Space::Documents, &keys::shard_prefix(col.shard.id), None, |k, v| {
+                let key = std::str::from_utf8(&k[8..]).unwrap_or_default();
+                match StoredDoc::decode(v) {
+                    Ok(doc) => f(key, doc),
+                    Err(e) => {
+                        failure = Some(e);
+                        false
+                    }
+                }
+            })
+            .map_err(storage_err)?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Edges of `vertex` in the given directions, from the edge index, as `(key, document)`
+    /// pairs. An edge that matches in both directions (a self-loop) comes once.
+    pub fn edges(&self, col: &Collection, vertex: &str, dirs: &[Direction]) -> Result<Vec<(String, StoredDoc)>> {
+        let mut ks: Vec<String> = Vec::new();
+        for &dir in dirs {
+            let prefix = keys::edge_prefix(col.shard.id, dir, vertex);
+            self.engine
+                .scan_prefix(Space::Indexes, &prefix, None, |k, _| {
+                    let key = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                    if dir == Direction::Out || !ks.contains(&key) {
+                        ks.push(key);
+                    }
+                    true
+                })
+                .map_err(storage_err)?;
+        }
+        let refs: Vec<&str> = ks.iter().map(String::as_str).collect();
+        let docs = self.get_documents(col, &refs)?;
+        Ok(ks.into_iter().zip(docs).filter_map(|(k, d)| d.map(|d| (k, d))).collect())
+    }
+
+    /// Applies a batch of writes. Returns each item's outcome and whether the batch was
+    /// synced to disk.
+    pub fn write_documents(
+        &self,
+        col: &Collection,
+        kind: WriteKind,
+        items: Vec<WriteItem>,
+        opts: &WriteOptions,
+    ) -> Result<(Vec<ItemResult>, bool)> {
+        let info = col.info.read().clone();
+        let sync = opts.wait_for_sync || info.wait_for_sync;
+        let schema = if opts.skip_validation || kind == WriteKind::Remove { None } else { col.schema.read().clone() };
+        let _gate = col.shard.gate.read();
+        let prepared: Vec<std::result::Result<Prepared, ItemError>> =
+            items.into_iter().map(|item| self.prepare(col, kind, item, opts)).collect();
+
+        // Lock the stripes of all keys, in order, so that concurrent batches cannot deadlock.
+        let mut stripes: Vec<usize> = prepared.iter().flatten().map(|p| self.stripe(col.shard.id, &p.key)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let _locks: Vec<_> = stripes.iter().map(|&s| self.stripes[s].lock()).collect();
+
+        let shard = col.shard.id;
+        let doc_keys: Vec<&str> = prepared.iter().flatten().map(|p| p.key.as_str()).collect();
+        let mut stored = self.get_documents(col, &doc_keys)?.into_iter();
+        // Documents written earlier in this batch, by key (None: removed).
+        let mut pending: HashMap<String, Option<StoredDoc>> = HashMap::new();
+        let mut batch = Batch::default();
+        let (mut count_delta, mut max_rev) = (0i64, 0u64);
+        let mut results = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let p = match p {
+                Ok(p) => p,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let from_disk = stored.next().flatten();
+            let current = match pending.get(&p.key) {
+                Some(doc) => doc.clone(),
+                None => from_disk,
+            };
+            let outcome = self.decide(&info.name, info.is_edge(), kind, &p, current.as_ref(), opts, schema.as_deref());
+            match outcome {
+                Ok((written, new_doc)) => {
+                    let key = keys::document(shard, &p.key);
+                    let old_map = match &current {
+                        Some(c) if info.is_edge() => Some(c.to_map()?),
+                        _ => None,
+                    };
+                    match &new_doc {
+                        Some((rev, map)) => {
+                            batch.put(Space::Documents, key, StoredDoc::encode(*rev, map)?);
+                            max_rev = max_rev.max(*rev);
+                            if current.is_none() {
+                                count_delta += 1;
+                            }
+                        }
+                        None if !written.ignored => {
+                            batch.delete(Space::Documents, key);
+                            count_delta -= 1;
+                        }
+                        None => {}
+                    }
+                    if info.is_edge() && !written.ignored {
+                        update_edge_index(&mut batch, shard, &p.key, old_map.as_ref(), new_doc.as_ref().map(|(_, m)| m));
+                    }
+                    if !written.ignored {
+                        let doc = new_doc.map(|(rev, map)| StoredDoc::encode(rev, &map).and_then(|b| StoredDoc::decode(&b)));
+                        pending.insert(p.key.clone(), doc.transpose()?);
+                    }
+                    results.push(Ok(written));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if batch.is_empty() {
+            return Ok((results, false));
+        }
+        if count_delta != 0 {
+            batch.add(Space::Meta, keys::shard_count(shard), count_delta);
+        }
+        if max_rev > 0 {
+            batch.raise(Space::Meta, keys::shard_revision(shard), max_rev);
+        }
+        if info.key_options.kind == KeyGenerator::Autoincrement {
+            batch.raise(Space::Meta, keys::shard_keygen(shard), col.shard.keygen_last.load(Ordering::Acquire));
+        }
+        self.raise_high_water(&mut batch);
+        self.engine.write(batch, sync).map_err(storage_err)?;
+        Ok((results, sync))
+    }
+
+    fn stripe(&self, shard: u64, key: &str) -> usize {
+        let h = xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), shard);
+        (h % self.stripes.len() as u64) as usize
+    }
+
+    /// Checks an item on its own: document type, key, edge attributes.
+    fn prepare(&self, col: &Collection, kind: WriteKind, item: WriteItem, opts: &WriteOptions) -> std::result::Result<Prepared, ItemError> {
+        let mut body = match item.body {
+            Value::Object(m) => m,
+            // A remove selector may be a bare key string.
+            Value::String(s) if kind == WriteKind::Remove => {
+                let mut m = Map::new();
+                m.insert("_key".into(), Value::String(s));
+                m
+            }
+            _ => return Err(err!(ERROR_ARANGO_DOCUMENT_TYPE_INVALID, "invalid document type").into()),
+        };
+        let body_key = match body.get("_key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(err!(ERROR_ARANGO_DOCUMENT_KEY_BAD, "illegal document key").into()),
+        };
+        let if_rev = item.if_match.or_else(|| {
+            if opts.ignore_revs {
+                None
+            } else {
+                body.get("_rev").and_then(Value::as_str).map(str::to_string)
+            }
+        });
+        let key = match (kind, item.key.or(body_key)) {
+            (WriteKind::Insert(_), None) => self.generate_key(col)?,
+            (WriteKind::Insert(_), Some(k)) => {
+                self.check_user_key(col, &k)?;
+                k
+            }
+            (_, Some(k)) => {
+                if !names::is_valid_key(&k) {
+                    return Err(err!(ERROR_ARANGO_DOCUMENT_KEY_BAD, "illegal document key").into());
+                }
+                k
+            }
+            (_, None) => {
+                return Err(err!(errors::ERROR_ARANGO_DOCUMENT_HANDLE_BAD, "invalid document key").into());
+            }
+        };
+        if col.is_edge() && matches!(kind, WriteKind::Insert(_) | WriteKind::Replace | WriteKind::Update) {
+            for attr in ["_from", "_to"] {
+                match body.get(attr) {
+                    None if kind == WriteKind::Update => {}
+                    Some(Value::String(s)) if names::split_document_id(s).is_some() => {}
+                    _ => return Err(ItemError { key: Some(key), ..err!(ERROR_ARANGO_INVALID_EDGE_ATTRIBUTE, "edge attribute missing or invalid").into() }),
+                }
+            }
+        }
+        body.remove("_id");
+        if !opts.is_restore {
+            body.remove("_rev");
+        }
+        Ok(Prepared { key, body, if_rev })
+    }
+
+    fn check_user_key(&self, col: &Collection, key: &str) -> std::result::Result<(), ItemError> {
+        let ko = col.info.read().key_options.clone();
+        if !ko.allow_user_keys {
+            return Err(err!(ERROR_ARANGO_DOCUMENT_KEY_UNEXPECTED, "unexpected document key").into());
+        }
+        if !names::is_valid_key(key) {
+            return Err(err!(ERROR_ARANGO_DOCUMENT_KEY_BAD, "illegal document key").into());
+        }
+        // Numeric user keys move the generators past them, so generated keys never collide.
+        if let Ok(n) = key.parse::<u64>() {
+            match ko.kind {
+                KeyGenerator::Autoincrement => {
+                    col.shard.keygen_last.fetch_max(n, Ordering::AcqRel);
+                }
+                KeyGenerator::Traditional => self.clock.observe_id(n),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn generate_key(&self, col: &Collection) -> std::result::Result<String, ItemError> {
+        let ko = col.info.read().key_options.clone();
+        Ok(match ko.kind {
+            KeyGenerator::Traditional => self.clock.next_id().to_string(),
+            KeyGenerator::Padded => format!("{:016x}", self.clock.next_id()),
+            KeyGenerator::Uuid => uuid::Uuid::new_v4().to_string(),
+            KeyGenerator::Autoincrement => {
+                let next = |last: u64| -> Option<u64> {
+                    if last < ko.offset {
+                        Some(ko.offset.max(1))
+                    } else {
+                        let step = ko.increment - (last - ko.offset) % ko.increment;
+                        last.checked_add(step)
+                    }
+                };
+                let mut last = col.shard.keygen_last.load(Ordering::Acquire);
+                loop {
+                    let Some(n) = next(last) else {
+                        return Err(err!(ERROR_ARANGO_OUT_OF_KEYS, "out of keys").into());
+                    };
+                    match col.shard.keygen_last.compare_exchange(last, n, Ordering::AcqRel, Ordering::Acquire) {
+                        Ok(_) => break n.to_string(),
+                        Err(seen) => last = seen,
+                    }
+                }
+            }
+        })
+    }
+
+    /// Decides one item against the current stored document: the result to report and the
+    /// new stored document (`None` for a remove or an ignored insert).
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &self,
+        col_name: &str,
+        is_edge: bool,
+        kind: WriteKind,
+        p: &Prepared,
+        current: Option<&StoredDoc>,
+        opts: &WriteOptions,
+        schema: Option<&crate::schema::Schema>,
+    ) -> std::result::Result<(Written, Option<(u64, Map<String, Value>)>), ItemError> {
+        let fail = |error: ArangoError, current_rev: Option<u64>| ItemError { error, key: Some(p.key.clone()), current_rev };
+        let value_of = |d: &StoredDoc| d.to_value(col_name, &p.key).map_err(|e| fail(e, None));
+        let mut written = Written {
+            key: p.key.clone(),
+            rev: 0,
+            old_rev: None,
+            old: None,
+            new: None,
+            ignored: false,
+            overwritten: false,
+        };
+        let effective = match (kind, current) {
+            (WriteKind::Insert(OverwriteMode::Conflict), Some(_)) => {
+                return Err(fail(
+                    err!(
+                        ERROR_ARANGO_UNIQUE_CONSTRAINT_VIOLATED,
+                        "unique constraint violated - in index primary of type primary over '_key'; conflicting key: {}",
+                        p.key
+                    ),
+                    None,
+                ));
+            }
+            (WriteKind::Insert(OverwriteMode::Ignore), Some(cur)) => {
+                written.rev = cur.rev;
+                written.ignored = true;
+                return Ok((written, None));
+            }
+            (WriteKind::Insert(OverwriteMode::Replace), Some(_)) => WriteKind::Replace,
+            (WriteKind::Insert(OverwriteMode::Update), Some(_)) => WriteKind::Update,
+            (WriteKind::Insert(_), None) => kind,
+            (_, None) => return Err(fail(err!(ERROR_ARANGO_DOCUMENT_NOT_FOUND, "document not found"), None)),
+            (_, Some(_)) => kind,
+        };
+        if let Some(cur) = current {
+            written.overwritten = matches!(kind, WriteKind::Insert(_));
+            if let Some(expected) = &p.if_rev {
+                if decode_rev(expected) != Some(cur.rev) && *expected != cur.rev.to_string() {
+                    return Err(fail(err!(ERROR_ARANGO_CONFLICT, "conflict, _rev values do not match").status(412), Some(cur.rev)));
+                }
+            }
+            written.old_rev = Some(cur.rev);
+            if opts.return_old {
+                written.old = Some(value_of(cur)?);
+            }
+        }
+        if effective == WriteKind::Remove {
+            written.rev = current.map_or(0, |c| c.rev);
+            return Ok((written, None));
+        }
+        let old_map = current.map(StoredDoc::to_map).transpose().map_err(|e| fail(e, None))?;
+        let rev = if opts.is_restore {
+            p.body.get("_rev").and_then(Value::as_str).and_then(decode_rev).unwrap_or_else(|| self.clock.next_rev())
+        } else {
+            self.clock.next_rev()
+        };
+        let merged;
+        let user: &Map<String, Value> = if effective == WriteKind::Update {
+            let mut m = old_map.clone().unwrap_or_default();
+            merge_patch(&mut m, &p.body, opts.keep_null, opts.merge_objects);
+            merged = m;
+            &merged
+        } else {
+            &p.body
+        };
+        let mut doc = Map::with_capacity(user.len() + 4);
+        doc.insert("_key".into(), Value::String(p.key.clone()));
+        if is_edge {
+            for attr in ["_from", "_to"] {
+                let v = user.get(attr).cloned().unwrap_or(Value::Null);
+                if !v.as_str().is_some_and(|s| names::split_document_id(s).is_some()) {
+                    return Err(fail(err!(ERROR_ARANGO_INVALID_EDGE_ATTRIBUTE, "edge attribute missing or invalid"), None));
+                }
+                doc.insert(attr.into(), v);
+            }
+        }
+        doc.insert("_rev".into(), Value::String(encode_rev(rev)));
+        for (k, v) in user {
+            if !matches!(k.as_str(), "_key" | "_id" | "_rev" | "_from" | "_to") {
+                doc.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(schema) = schema {
+            schema.check(&doc, old_map.as_ref()).map_err(|e| fail(e, None))?;
+        }
+        written.rev = rev;
+        if opts.return_new {
+            let stored = StoredDoc { rev, json: serde_json::to_vec(&doc).unwrap_or_default() };
+            written.new = Some(value_of(&stored)?);
+        }
+        Ok((written, Some((rev, doc))))
+    }
+}
+
+/// ArangoDB's update semantics: attributes of `patch` replace those of `target`; with
+/// `merge_objects`, object values merge recursively; without `keep_null`, null values
+/// remove attributes.
+pub fn merge_patch(target: &mut Map<String, Value>, patch: &Map<String, Value>, keep_null: bool, merge_objects: bool) {
+    for (k, v) in patch {
+        if v.is_null() && !keep_null {
+            target.remove(k);
+            continue;
+        }
+        match (target.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(new)) if merge_objects => merge_patch(old, new, keep_null, merge_objects),
+            _ => {
+                let mut v = v.clone();
+                if !keep_null {
+                    strip_nulls(&mut v);
+                }
+                target.insert(k.clone(), v);
+            }
+        }
+    }
+}
+
+fn strip_nulls(v: &mut Value) {
+    if let Value::Object(m) = v {
+        m.retain(|_, x| !x.is_null());
+        m.values_mut().for_each(strip_nulls);
+    }
+}
+
+fn update_edge_index(
+    batch: &mut Batch,
+    shard: u64,
+    key: &str,
+    old: Option<&Map<String, Value>>,
+    new: Option<&Map<String, Value>>,
+) {
+    let ends = |m: Option<&Map<String, Value>>| {
+        m.map(|m| (m.get("_from").and_then(Value::as_str).map(str::to_string), m.get("_to").and_then(Value::as_str).map(str::to_string)))
+    };
+    let (old_ends, new_ends) = (ends(old), ends(new));
+    if old_ends == new_ends {
+        return;
+    }
+    if let Some((from, to)) = old_ends {
+        if let Some(f) = from {
+            batch.delete(Space::Indexes, keys::edge(shard, Direction::Out, &f, key));
+        }
+        if let Some(t) = to {
+            batch.delete(Space::Indexes, keys::edge(shard, Direction::In, &t, key));
+        }
+    }
+    if let Some((from, to)) = new_ends {
+        if let Some(f) = from {
+            batch.put(Space::Indexes, keys::edge(shard, Direction::Out, &f, key), Vec::new());
+        }
+        if let Some(t) = to {
+            batch.put(Space::Indexes, keys::edge(shard, Direction::In, &t, key), Vec::new());
+        }
+    }
+}
