@@ -120,6 +120,8 @@ pub struct WriteOptions {
     pub skip_validation: bool,
     /// Keep `_rev` values from the bodies (restore and replication).
     pub is_restore: bool,
+    /// Write nothing if any item fails (`/_api/import?complete=true`).
+    pub all_or_nothing: bool,
 }
 
 impl Default for WriteOptions {
@@ -133,6 +135,7 @@ impl Default for WriteOptions {
             return_new: false,
             skip_validation: false,
             is_restore: false,
+            all_or_nothing: false,
         }
     }
 }
@@ -313,7 +316,7 @@ impl Store {
                 Err(e) => results.push(Err(e)),
             }
         }
-        if batch.is_empty() {
+        if batch.is_empty() || (opts.all_or_nothing && results.iter().any(Result::is_err)) {
             return Ok((results, false));
         }
         if count_delta != 0 {

@@ -1,1 +1,128 @@
-fn main() {}
+//! `rango`: one binary for every role. `rango server` runs a database server (ArangoDB's
+//! `arangod`) with ArangoDB's option names.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::builder::BoolishValueParser;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "rango", version, about = "Rango: a distributed multi-model database speaking ArangoDB's API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a database server (single server for now).
+    Server(ServerArgs),
+}
+
+#[derive(Parser)]
+struct ServerArgs {
+    /// Where to listen, as tcp://HOST:PORT.
+    #[arg(long = "server.endpoint", default_value = "tcp://127.0.0.1:8529")]
+    endpoint: String,
+    /// Directory for the database files.
+    #[arg(long = "database.directory", default_value = "./rango-data")]
+    database_directory: PathBuf,
+    /// Require credentials (HTTP Basic or JWT) on every request but the open ones.
+    #[arg(long = "server.authentication", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    authentication: bool,
+    /// File holding the secret that signs and checks JWTs.
+    #[arg(long = "server.jwt-secret-keyfile")]
+    jwt_secret_keyfile: Option<PathBuf>,
+    /// Largest request body accepted, in bytes (after decompression).
+    #[arg(long = "server.maximal-body-size", default_value_t = 512 << 20)]
+    maximal_body_size: usize,
+    /// Allow UTF-8 names for databases and collections.
+    #[arg(long = "database.extended-names", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    extended_names: bool,
+    /// Log level: fatal, error, warning, info, debug or trace (`topic=level` is accepted;
+    /// the level of `general` or of no topic counts).
+    #[arg(long = "log.level", default_value = "info")]
+    log_level: Vec<String>,
+    /// Write the log to this file instead of standard error.
+    #[arg(long = "log.file")]
+    log_file: Option<PathBuf>,
+}
+
+fn log_filter(levels: &[String]) -> &'static str {
+    let mut chosen = "info";
+    for l in levels {
+        let (topic, level) = l.split_once('=').unwrap_or(("general", l));
+        if topic == "general" {
+            chosen = match level.to_ascii_lowercase().as_str() {
+                "fatal" | "error" => "error",
+                "warning" | "warn" => "warn",
+                "debug" => "debug",
+                "trace" => "trace",
+                _ => "info",
+            };
+        }
+    }
+    chosen
+}
+
+fn init_logging(args: &ServerArgs) -> anyhow::Result<()> {
+    let builder = tracing_subscriber::fmt().with_env_filter(log_filter(&args.log_level)).with_target(false);
+    match &args.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open --log.file {}", path.display()))?;
+            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn run_server(args: ServerArgs) -> anyhow::Result<()> {
+    init_logging(&args)?;
+    let jwt_secret = match &args.jwt_secret_keyfile {
+        Some(path) => {
+            let s = std::fs::read(path).with_context(|| format!("cannot read --server.jwt-secret-keyfile {}", path.display()))?;
+            Some(s.trim_ascii().to_vec())
+        }
+        None => None,
+    };
+    let config = server::Config {
+        endpoint: args.endpoint,
+        database_directory: args.database_directory,
+        authentication: args.authentication,
+        jwt_secret,
+        root_password: std::env::var("ARANGO_ROOT_PASSWORD").unwrap_or_default(),
+        maximal_body_size_bytes: args.maximal_body_size,
+        extended_names: args.extended_names,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(server::start(config, shutdown_signal(), |_| {}))?;
+    Ok(())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Server(args) => run_server(args),
+    };
+    if let Err(e) = result {
+        eprintln!("rango: {e:#}");
+        std::process::exit(1);
+    }
+}

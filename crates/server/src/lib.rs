@@ -1,1 +1,105 @@
-//! placeholder
+//! Rango's server role: ArangoDB's HTTP API over the document layer.
+//!
+//! [`start`] opens the store, binds the endpoint and serves until `shutdown` resolves. Each
+//! request passes [`http`] (body limits, decompression, `/_db/<name>` routing, auth) to a
+//! handler from the [`routes`] table.
+//!
+//! **API Boundary:** only this crate knows routes and wire shapes.
+
+pub mod api;
+pub mod auth;
+pub mod http;
+pub mod req;
+pub mod resp;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use docstore::Store;
+
+/// Server options, under ArangoDB's names where they have one.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `--server.endpoint`, such as `tcp://127.0.0.1:8529`.
+    pub endpoint: String,
+    /// `--database.directory`.
+    pub database_directory: PathBuf,
+    /// `--server.authentication`.
+    pub authentication: bool,
+    /// Contents of `--server.jwt-secret-keyfile`, if given.
+    pub jwt_secret: Option<Vec<u8>>,
+    /// From `ARANGO_ROOT_PASSWORD`.
+    pub root_password: String,
+    /// `--server.maximal-body-size`: the largest request body accepted, after decompression.
+    pub maximal_body_size_bytes: usize,
+    /// `--database.extended-names`.
+    pub extended_names: bool,
+}
+
+/// What every handler can reach.
+pub struct Ctx {
+    pub store: Store,
+    pub auth: auth::Auth,
+    pub config: Config,
+    pub started: Instant,
+    pub router: routes::Router,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("bad --server.endpoint '{0}': expected tcp://HOST:PORT")]
+    Endpoint(String),
+    #[error("cannot listen on {addr}: {source}; is another server running there?")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open the database in {dir}: {source}")]
+    Open { dir: String, source: docstore::OpenError },
+    #[error("cannot create the database directory {dir}: {source}")]
+    Directory { dir: String, source: std::io::Error },
+}
+
+/// Parses `tcp://host:port` (or `http+tcp://`, or a bare `host:port`).
+pub fn parse_endpoint(endpoint: &str) -> Result<SocketAddr, StartError> {
+    let rest = endpoint
+        .strip_prefix("tcp://")
+        .or_else(|| endpoint.strip_prefix("http+tcp://"))
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .unwrap_or(endpoint);
+    let rest = rest.replace("localhost", "127.0.0.1");
+    rest.parse().map_err(|_| StartError::Endpoint(endpoint.to_string()))
+}
+
+/// Opens the store and serves until `shutdown` completes. `ready` is called with the bound
+/// address once the server accepts connections.
+pub async fn start(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), StartError> {
+    let addr = parse_endpoint(&config.endpoint)?;
+    let dir = config.database_directory.display().to_string();
+    std::fs::create_dir_all(&config.database_directory).map_err(|source| StartError::Directory { dir: dir.clone(), source })?;
+    let store = Store::open(&config.database_directory.join("engine-rocksdb"), config.extended_names)
+        .map_err(|source| StartError::Open { dir, source })?;
+    let secret = config.jwt_secret.clone().unwrap_or_else(|| {
+        use rand::RngCore;
+        let mut s = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut s);
+        s
+    });
+    let ctx = Arc::new(Ctx {
+        store,
+        auth: auth::Auth::new(config.authentication, config.root_password.clone(), secret),
+        config,
+        started: Instant::now(),
+        router: routes::Router::new(),
+    });
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    tracing::info!("Rango {} is ready for business on {bound}", env!("CARGO_PKG_VERSION"));
+    ready(bound);
+    http::serve(listener, ctx, shutdown).await;
+    Ok(())
+}

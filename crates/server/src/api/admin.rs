@@ -1,0 +1,121 @@
+//! Server information: `/_api/version`, `/_api/engine`, `/_admin/server/*`, `/_admin/time`,
+//! `/_admin/echo`, `/_admin/status`, and `/_open/auth`.
+
+use errors::{err, Result, ERROR_HTTP_BAD_PARAMETER, ERROR_HTTP_UNAUTHORIZED};
+use serde_json::{json, Map, Value};
+
+use crate::req::Req;
+use crate::resp::Resp;
+use crate::Ctx;
+
+/// The ArangoDB version Rango speaks the API of; drivers choose features by it.
+pub const ARANGODB_VERSION: &str = "3.12.4";
+
+pub fn version(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let mut body = json!({"server": "arango", "version": ARANGODB_VERSION, "license": "community"});
+    if req.flag_or("details", false) {
+        body["details"] = json!({
+            "architecture": "64bit",
+            "arm": "false",
+            "mode": "server",
+            "role": "SINGLE",
+            "engine": "rocksdb",
+            "server": "rango",
+            "rango-version": env!("CARGO_PKG_VERSION"),
+            "host": hostname(),
+            "maintainer-mode": "false",
+            "platform": std::env::consts::OS,
+            "license": "community",
+            "uptime-s": ctx.started.elapsed().as_secs(),
+        });
+    }
+    Ok(Resp::json(200, &body))
+}
+
+pub fn engine(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    Ok(Resp::json(200, &json!({
+        "name": "rocksdb",
+        "supports": {"dfdb": false, "indexes": ["primary", "edge"], "aliases": {"indexes": {}}}
+    })))
+}
+
+pub fn role(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    let mut m = Map::new();
+    m.insert("role".into(), json!("SINGLE"));
+    m.insert("mode".into(), json!("default"));
+    Ok(Resp::ok(200, m))
+}
+
+pub fn availability(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    Ok(Resp::json(200, &json!({"mode": "default", "writable": true})))
+}
+
+pub fn time(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let mut m = Map::new();
+    m.insert("time".into(), json!(now));
+    Ok(Resp::ok(200, m))
+}
+
+pub fn status(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    Ok(Resp::json(200, &json!({
+        "server": "arango",
+        "version": ARANGODB_VERSION,
+        "pid": std::process::id(),
+        "license": "community",
+        "mode": "server",
+        "operationMode": "server",
+        "foxxApi": false,
+        "host": hostname(),
+        "serverInfo": {
+            "role": "SINGLE",
+            "writeOpsEnabled": true,
+            "readOnly": false,
+            "maintenance": false,
+            "address": ctx.config.endpoint,
+        }
+    })))
+}
+
+/// Echoes the request back, as ArangoDB does for debugging clients and proxies.
+pub fn echo(_ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let headers: Map<String, Value> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| *k != hyper::header::AUTHORIZATION)
+        .map(|(k, v)| (k.as_str().to_string(), json!(String::from_utf8_lossy(v.as_bytes()))))
+        .collect();
+    Ok(Resp::json(200, &json!({
+        "authorized": req.user.is_some(),
+        "user": req.user,
+        "database": req.db,
+        "url": req.path,
+        "protocol": "http",
+        "portType": "tcp",
+        "requestType": req.method.as_str(),
+        "headers": headers,
+        "parameters": req.query,
+        "suffix": [],
+        "rawSuffix": [],
+        "path": "/",
+        "prefix": "/",
+        "requestBody": String::from_utf8_lossy(&req.body),
+    })))
+}
+
+/// `POST /_open/auth`: exchanges a user name and password for a JWT.
+pub fn open_auth(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let body = req.json()?;
+    let (Some(user), password) = (body.get("username").and_then(Value::as_str), body.get("password").and_then(Value::as_str))
+    else {
+        return Err(err!(ERROR_HTTP_BAD_PARAMETER, "invalid authentication data, expecting username and password"));
+    };
+    if !ctx.auth.check_password(user, password.unwrap_or("")) {
+        return Err(err!(ERROR_HTTP_UNAUTHORIZED, "Wrong credentials").status(401));
+    }
+    Ok(Resp::json(200, &json!({"jwt": ctx.auth.issue_token(user)})))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+}

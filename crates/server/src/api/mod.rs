@@ -1,0 +1,28 @@
+//! Handlers for ArangoDB's REST API, one module per API family.
+
+pub mod admin;
+pub mod collection;
+pub mod database;
+pub mod document;
+pub mod import;
+pub mod users;
+
+use std::sync::Arc;
+
+use docstore::{Collection, Database};
+use errors::Result;
+
+use crate::req::Req;
+use crate::Ctx;
+
+/// The database a request addresses; 404 with `ERROR_ARANGO_DATABASE_NOT_FOUND` if none.
+pub fn database(ctx: &Ctx, req: &Req) -> Result<Arc<Database>> {
+    ctx.store.database(&req.db)
+}
+
+/// The database and a collection of it, by name or id.
+pub fn collection(ctx: &Ctx, req: &Req, name: &str) -> Result<(Arc<Database>, Arc<Collection>)> {
+    let db = database(ctx, req)?;
+    let col = db.collection(name)?;
+    Ok((db, col))
+}

@@ -1,0 +1,172 @@
+//! The HTTP front: accepts connections, reads each request with bounded size (after
+//! `Content-Encoding` decompression), splits off `/_db/<name>`, authenticates, and runs the
+//! route's handler. Reads run on the async workers; writes run on the blocking pool, since
+//! a synced write waits for the disk.
+
+use std::convert::Infallible;
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use errors::{err, ArangoError, ERROR_HTTP_BAD_PARAMETER, 
+    ERROR_NOT_IMPLEMENTED, ERROR_RESOURCE_LIMIT};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_ENCODING};
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+
+use crate::auth::Caller;
+use crate::req::{decode_segment, parse_query, Req};
+use crate::resp::Resp;
+use crate::routes::NOT_BUILT_PREFIXES;
+use crate::Ctx;
+
+pub async fn serve(listener: tokio::net::TcpListener, ctx: Arc<Ctx>, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let ctx = ctx.clone();
+                async move { Ok::<_, Infallible>(handle(ctx, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    tracing::info!("shutting down");
+}
+
+async fn handle(ctx: Arc<Ctx>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let resp = match prepare(&ctx, request).await {
+        Ok(req) => dispatch(ctx, req).await,
+        Err(e) => Resp::error(&e),
+    };
+    let mut builder = Response::builder().status(resp.status).header("Server", "ArangoDB");
+    if let Some(h) = builder.headers_mut() {
+        for (k, v) in resp.headers {
+            h.append(k, v);
+        }
+        h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    }
+    builder.body(Full::new(resp.body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// Reads and checks everything about a request that is the same for every route.
+async fn prepare(ctx: &Ctx, request: Request<Incoming>) -> Result<Req, ArangoError> {
+    let (parts, body) = request.into_parts();
+    let limit = ctx.config.maximal_body_size_bytes;
+    let too_large = || err!(ERROR_RESOURCE_LIMIT, "request body too large: the limit is {limit} bytes (--server.maximal-body-size)").status(413);
+    let body = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|_| too_large())?
+        .to_bytes();
+    let body = match parts.headers.get(CONTENT_ENCODING).map(|v| v.as_bytes().to_ascii_lowercase()) {
+        None => body,
+        Some(enc) if enc == b"identity" => body,
+        Some(enc) if enc == b"gzip" || enc == b"deflate" => {
+            let mut out = Vec::new();
+            let read = if enc == b"gzip" {
+                flate2::read::MultiGzDecoder::new(&body[..]).take(limit as u64 + 1).read_to_end(&mut out)
+            } else {
+                // "deflate" is zlib-wrapped per HTTP; accept raw deflate streams too.
+                flate2::read::ZlibDecoder::new(&body[..]).take(limit as u64 + 1).read_to_end(&mut out).or_else(|_| {
+                    out.clear();
+                    flate2::read::DeflateDecoder::new(&body[..]).take(limit as u64 + 1).read_to_end(&mut out)
+                })
+            };
+            read.map_err(|e| err!(ERROR_HTTP_BAD_PARAMETER, "cannot decompress request body: {e}"))?;
+            if out.len() > limit {
+                return Err(too_large());
+            }
+            Bytes::from(out)
+        }
+        Some(_) => return Err(err!(ERROR_HTTP_BAD_PARAMETER, "unsupported Content-Encoding").status(415)),
+    };
+    let raw_path = parts.uri.path();
+    let mut segments = Vec::new();
+    for s in raw_path.split('/').filter(|s| !s.is_empty()) {
+        segments.push(decode_segment(s).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "invalid URL encoding in path"))?);
+    }
+    let mut db = docstore::SYSTEM_DATABASE.to_string();
+    let mut path = raw_path.to_string();
+    if segments.first().map(String::as_str) == Some("_db") && segments.len() >= 2 {
+        db = segments[1].clone();
+        segments.drain(..2);
+        path = format!("/{}", raw_path.trim_start_matches('/').splitn(3, '/').nth(2).unwrap_or(""));
+    }
+    Ok(Req {
+        method: parts.method,
+        db,
+        path,
+        segments,
+        params: Vec::new(),
+        query: parts.uri.query().map(parse_query).unwrap_or_default(),
+        headers: parts.headers,
+        body,
+        user: None,
+    })
+}
+
+async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
+    let found = ctx.router.find(&req.method, &req.segments, &req.path).map(|(r, params)| (r.handler, r.open, params));
+    let (handler, open, params) = match found {
+        Ok(f) => f,
+        Err(e) => {
+            if NOT_BUILT_PREFIXES.iter().any(|p| req.path == *p || req.path.starts_with(&format!("{p}/"))) {
+                return Resp::error(&err!(ERROR_NOT_IMPLEMENTED, "{} is not implemented in Rango yet", req.path).status(501));
+            }
+            return Resp::error(&e);
+        }
+    };
+    req.params = params;
+    if ctx.auth.enabled {
+        match ctx.auth.check(req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
+            Some(Caller::User(u)) => req.user = Some(u),
+            Some(Caller::Superuser) => req.user = Some("root".into()),
+            None if open => {}
+            None => {
+                return Resp::error(&err!(errors::ERROR_FORBIDDEN, "not authorized to execute this request").status(401))
+                    .header(hyper::header::WWW_AUTHENTICATE, "Bearer token_type=\"JWT\", realm=\"ArangoDB\"");
+            }
+        }
+    } else {
+        req.user = Some("root".into());
+    }
+    if matches!(req.method, Method::GET | Method::HEAD) {
+        run(&ctx, handler, &mut req)
+    } else {
+        let ctx2 = ctx.clone();
+        match tokio::task::spawn_blocking(move || run(&ctx2, handler, &mut req)).await {
+            Ok(resp) => resp,
+            Err(e) => Resp::error(&err!(errors::ERROR_INTERNAL, "request handler failed: {e}")),
+        }
+    }
+}
+
+fn run(ctx: &Ctx, handler: crate::routes::Handler, req: &mut Req) -> Resp {
+    // A handler that panics must not take the server down; report an internal error instead.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, req))) {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => Resp::error(&e),
+        Err(_) => {
+            tracing::error!("handler for {} {} panicked", req.method, req.path);
+            Resp::error(&err!(errors::ERROR_INTERNAL, "internal error"))
+        }
+    }
+}
