@@ -78,7 +78,7 @@ impl CollectionInfo {
     pub fn from_create_options(body: &Value, extended_names: bool) -> Result<CollectionInfo> {
         let obj = body.as_object().ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "expecting a JSON object as body"))?;
         let name = obj.get("name").and_then(Value::as_str).unwrap_or_default();
-        let is_system = get_bool(obj, "isSystem")?.unwrap_or(false) || name.starts_with('_');
+        let is_system = get_bool(obj, "isSystem")?.unwrap_or(false) && name.starts_with('_');
         if !names::is_valid_collection_name(name, is_system, extended_names) {
             return Err(err!(ERROR_ARANGO_ILLEGAL_NAME, "illegal name: collection name invalid"));
         }

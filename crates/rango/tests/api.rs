@@ -1,0 +1,393 @@
+//! The single server's HTTP API, driven over loopback against the real binary.
+
+mod common;
+
+use common::Server;
+use serde_json::{json, Value};
+
+#[test]
+fn version_engine_role_and_auth() {
+    let s = Server::start();
+    let v = s.get("/_api/version?details=true");
+    assert_eq!(v.status, 200);
+    assert_eq!(v.body["server"], "arango");
+    assert!(v.body["version"].as_str().unwrap().starts_with("3.12."));
+    assert_eq!(v.body["details"]["server"], "rango");
+    assert_eq!(s.get("/_api/engine").body["name"], "rocksdb");
+    assert_eq!(s.get("/_admin/server/role").body["role"], "SINGLE");
+    assert!(s.get("/_admin/time").body["time"].as_f64().unwrap() > 1.7e9);
+
+    // No or wrong credentials: 401 with errorNum 11; availability stays open.
+    let r = s.call_raw("GET", "/_api/version", b"", &[]);
+    assert_eq!(r.error(), (401, 11));
+    let r = s.call_raw("GET", "/_api/version", b"", &[("Authorization", "Basic cm9vdDp3cm9uZw==")]);
+    assert_eq!(r.error(), (401, 11));
+    assert_eq!(s.call_raw("GET", "/_admin/server/availability", b"", &[]).status, 200);
+
+    // A JWT from /_open/auth works as a bearer token.
+    let body = json!({"username": "root", "password": s.password}).to_string();
+    let jwt = s.call_raw("POST", "/_open/auth", body.as_bytes(), &[]).body["jwt"].as_str().unwrap().to_string();
+    let r = s.call_raw("GET", "/_api/version", b"", &[("Authorization", &format!("bearer {jwt}"))]);
+    assert_eq!(r.status, 200);
+    let bad = json!({"username": "root", "password": "nope"}).to_string();
+    assert_eq!(s.call_raw("POST", "/_open/auth", bad.as_bytes(), &[]).status, 401);
+}
+
+#[test]
+fn echo_and_unknown_and_not_built_routes() {
+    let s = Server::start();
+    let r = s.call("POST", "/_admin/echo?a=1", Some(&json!({"x": 1})));
+    assert_eq!(r.body["requestType"], "POST");
+    assert_eq!(r.body["parameters"]["a"], "1");
+    assert_eq!(s.get("/_api/nothing-here").error(), (404, 404));
+    assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN 1"})).error(), (501, 9));
+    assert_eq!(s.call("PATCH", "/_api/version", None).error(), (405, 405));
+}
+
+#[test]
+fn databases_create_list_drop_and_errors() {
+    let s = Server::start();
+    assert_eq!(s.post("/_api/database", json!({"name": "shop"})).status, 201);
+    assert_eq!(s.post("/_api/database", json!({"name": "shop"})).error(), (409, 1207));
+    assert_eq!(s.post("/_api/database", json!({"name": "1bad"})).error(), (400, 1229));
+    assert_eq!(s.post("/_api/database", json!({"name": "a/b"})).error(), (400, 1229));
+    // Extended (UTF-8) names, addressed percent-encoded.
+    assert_eq!(s.post("/_api/database", json!({"name": "Ünïcödé db"})).status, 201);
+    let r = s.get("/_db/%C3%9Cn%C3%AFc%C3%B6d%C3%A9%20db/_api/database/current");
+    assert_eq!(r.body["result"]["name"], "Ünïcödé db");
+    let names = s.get("/_api/database").body["result"].clone();
+    assert!(names.as_array().unwrap().contains(&json!("shop")));
+    assert!(names.as_array().unwrap().contains(&json!("_system")));
+    // Listing and creating only from _system.
+    assert_eq!(s.get("/_db/shop/_api/database").error(), (403, 1230));
+    assert_eq!(s.get("/_db/nope/_api/collection").error(), (404, 1228));
+    assert_eq!(s.delete("/_api/database/_system").error(), (403, 11));
+    // A fresh database has ArangoDB's system collections.
+    let cols = s.get("/_db/shop/_api/collection").body["result"].clone();
+    let names: Vec<&str> = cols.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for sys in ["_graphs", "_apps", "_appbundles", "_jobs", "_queues", "_analyzers", "_frontend", "_aqlfunctions"] {
+        assert!(names.contains(&sys), "{sys} missing");
+    }
+    let sys_cols = s.get("/_api/collection?excludeSystem=true").body["result"].clone();
+    assert_eq!(sys_cols, json!([]));
+    assert!(s.get("/_api/collection/_users").status == 200);
+    assert_eq!(s.delete("/_api/database/shop").status, 200);
+    assert_eq!(s.delete("/_api/database/shop").error(), (404, 1228));
+    // Users given at creation are stored in _users with access to the new database.
+    let r = s.post("/_api/database", json!({"name": "withusers", "users": [{"username": "alice", "passwd": "x"}]}));
+    assert_eq!(r.status, 201);
+    let r = s.put("/_api/document/_users?onlyget=true", json!([]));
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn collections_lifecycle_and_properties() {
+    let s = Server::start();
+    let r = s.post(
+        "/_api/collection",
+        json!({"name": "c", "waitForSync": true, "numberOfShards": 3, "shardKeys": ["a"], "replicationFactor": 2,
+               "writeConcern": 2, "keyOptions": {"type": "autoincrement", "increment": 5, "offset": 10}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["numberOfShards"], 3);
+    assert_eq!(r.body["shardKeys"], json!(["a"]));
+    assert_eq!(r.body["replicationFactor"], 2);
+    assert_eq!(r.body["writeConcern"], 2);
+    assert_eq!(r.body["keyOptions"]["type"], "autoincrement");
+    assert_eq!(s.post("/_api/collection", json!({"name": "c"})).error(), (409, 1207));
+    assert_eq!(s.post("/_api/collection", json!({"name": "_bad"})).error(), (400, 1208));
+    assert_eq!(s.post("/_api/collection", json!({"name": ""})).error(), (400, 1208));
+    assert_eq!(s.post("/_api/collection", json!({"name": "x", "keyOptions": {"type": "nope"}})).error(), (400, 1232));
+    assert_eq!(s.post("/_api/collection", json!({"name": "x", "replicationFactor": 1, "writeConcern": 2})).error().0, 400);
+
+    // Autoincrement keys: offset, then steps of increment.
+    let k1 = s.post("/_api/document/c", json!({})).body["_key"].clone();
+    let k2 = s.post("/_api/document/c", json!({})).body["_key"].clone();
+    assert_eq!((k1, k2), (json!("10"), json!("15")));
+    assert_eq!(s.get("/_api/collection/c/properties").body["keyOptions"]["lastValue"], 15);
+
+    let r = s.put("/_api/collection/c/properties", json!({"waitForSync": false}));
+    assert_eq!(r.body["waitForSync"], false);
+    assert_eq!(s.get("/_api/collection/c/count").body["count"], 2);
+    let f = s.get("/_api/collection/c/figures");
+    assert!(f.body["figures"]["indexes"]["count"].as_u64().is_some());
+    let rev = s.get("/_api/collection/c/revision").body["revision"].clone();
+    assert!(rev.as_str().unwrap().len() > 5);
+    let ck1 = s.get("/_api/collection/c/checksum?withRevisions=true&withData=true").body["checksum"].clone();
+    s.post("/_api/document/c", json!({"z": 1}));
+    let ck2 = s.get("/_api/collection/c/checksum?withRevisions=true&withData=true").body["checksum"].clone();
+    assert_ne!(ck1, ck2);
+
+    assert_eq!(s.put("/_api/collection/c/rename", json!({"name": "d"})).body["name"], "d");
+    assert_eq!(s.get("/_api/collection/c").error(), (404, 1203));
+    assert_eq!(s.get("/_api/document/d/10").body["_id"], "d/10");
+    assert_eq!(s.put("/_api/collection/d/truncate", json!({})).status, 200);
+    assert_eq!(s.get("/_api/collection/d/count").body["count"], 0);
+    assert_eq!(s.put("/_api/collection/d/recalculateCount", json!({})).body["count"], 0);
+    assert_eq!(s.put("/_api/collection/d/load", json!({})).body["count"], 0);
+    assert_eq!(s.put("/_api/collection/d/unload", json!({})).status, 200);
+    assert_eq!(s.put("/_api/collection/d/loadIndexesIntoMemory", json!({})).body["result"], true);
+    assert_eq!(s.put("/_api/collection/d/compact", json!({})).status, 200);
+    assert_eq!(s.delete("/_api/collection/_graphs").error(), (403, 11));
+    assert_eq!(s.delete("/_api/collection/d").status, 200);
+    assert_eq!(s.get("/_api/collection/d").error(), (404, 1203));
+    // Ids work where names do.
+    let id = s.post("/_api/collection", json!({"name": "byid"})).body["id"].as_str().unwrap().to_string();
+    assert_eq!(s.get(&format!("/_api/collection/{id}")).body["name"], "byid");
+}
+
+#[test]
+fn documents_single_crud_revisions_and_preconditions() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    let r = s.post("/_api/document/c?returnNew=true", json!({"_key": "k", "a": 1, "o": {"x": 1}}));
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body["new"]["a"], 1);
+    let rev1 = r.body["_rev"].as_str().unwrap().to_string();
+    let g = s.get("/_api/document/c/k");
+    assert_eq!(g.header("etag"), Some(format!("\"{rev1}\"").as_str()));
+    let keys: Vec<&String> = g.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys[..3], ["_key", "_id", "_rev"]);
+
+    // If-None-Match with the current revision: 304; If-Match with another: 412.
+    let r = s.call_raw("GET", "/_api/document/c/k", b"", &[("Authorization", &s.auth()), ("If-None-Match", &format!("\"{rev1}\""))]);
+    assert_eq!(r.status, 304);
+    let r = s.call_raw("GET", "/_api/document/c/k", b"", &[("Authorization", &s.auth()), ("If-Match", "\"_abc\"")]);
+    assert_eq!(r.error(), (412, 1200));
+    assert_eq!(r.body["_rev"], rev1.as_str());
+    assert_eq!(s.call("HEAD", "/_api/document/c/k", None).status, 200);
+    assert_eq!(s.call("HEAD", "/_api/document/c/nope", None).status, 404);
+
+    // Update merges objects and keeps nulls by default; keepNull=false removes them.
+    let r = s.patch("/_api/document/c/k?returnOld=true&returnNew=true", json!({"o": {"y": 2}, "b": null}));
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body["_oldRev"], rev1.as_str());
+    assert_eq!(r.body["new"]["o"], json!({"x": 1, "y": 2}));
+    assert_eq!(r.body["new"]["b"], Value::Null);
+    assert_eq!(r.body["old"]["a"], 1);
+    let r = s.patch("/_api/document/c/k?keepNull=false&mergeObjects=false&returnNew=true", json!({"o": {"z": 3}, "b": null}));
+    assert_eq!(r.body["new"]["o"], json!({"z": 3}));
+    assert!(r.body["new"].get("b").is_none());
+    let rev3 = r.body["_rev"].as_str().unwrap().to_string();
+    assert!(common::rev_value(&rev3) > common::rev_value(&rev1), "revisions increase");
+
+    // Replace with a stale revision fails with 412 and reports the stored revision.
+    let r = s.call_raw("PUT", "/_api/document/c/k", br#"{"c":1}"#, &[("Authorization", &s.auth()), ("If-Match", &rev1)]);
+    assert_eq!(r.error(), (412, 1200));
+    assert_eq!(r.body["_rev"], rev3.as_str());
+    let r = s.put("/_api/document/c/k?ignoreRevs=false", json!({"_rev": rev1, "c": 1}));
+    assert_eq!(r.error(), (412, 1200));
+    let r = s.put("/_api/document/c/k?waitForSync=true&returnNew=true", json!({"c": 1}));
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["new"], json!({"_key": "k", "_id": "c/k", "_rev": r.body["_rev"], "c": 1}));
+
+    // Errors: duplicate key, bad key, unknown collection, wrong type, missing document.
+    assert_eq!(s.post("/_api/document/c", json!({"_key": "k"})).error(), (409, 1210));
+    assert_eq!(s.post("/_api/document/c", json!({"_key": "a b"})).error(), (400, 1221));
+    assert_eq!(s.post("/_api/document/c", json!({"_key": 12})).error(), (400, 1221));
+    assert_eq!(s.post("/_api/document/nope", json!({})).error(), (404, 1203));
+    assert_eq!(s.post("/_api/document/c", json!(12)).error(), (400, 1227));
+    assert_eq!(s.get("/_api/document/c/none").error(), (404, 1202));
+    assert_eq!(s.patch("/_api/document/c/none", json!({})).error(), (404, 1202));
+    assert_eq!(s.call_raw("POST", "/_api/document/c", b"{bad json", &[("Authorization", &s.auth())]).error(), (400, 600));
+
+    // Overwrite modes.
+    let r = s.post("/_api/document/c?overwriteMode=ignore", json!({"_key": "k", "c": 99}));
+    assert_eq!(r.status, 202);
+    assert_eq!(s.get("/_api/document/c/k").body["c"], 1);
+    let r = s.post("/_api/document/c?overwriteMode=update&returnOld=true", json!({"_key": "k", "d": 2}));
+    assert_eq!(r.body["old"]["c"], 1);
+    assert!(r.body["_oldRev"].is_string());
+    assert_eq!(s.get("/_api/document/c/k").body["d"], 2);
+    assert_eq!(s.get("/_api/document/c/k").body["c"], 1);
+    s.post("/_api/document/c?overwrite=true", json!({"_key": "k", "e": 3}));
+    assert_eq!(s.get("/_api/document/c/k").body.get("c"), None);
+    assert_eq!(s.post("/_api/document/c?overwriteMode=conflict", json!({"_key": "k"})).error(), (409, 1210));
+    assert_eq!(s.post("/_api/document/c?overwriteMode=bogus", json!({"_key": "k"})).error().0, 400);
+
+    // Silent, then remove.
+    assert_eq!(s.post("/_api/document/c?silent=true", json!({"_key": "s"})).body, json!({}));
+    let r = s.delete("/_api/document/c/k?returnOld=true");
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body["old"]["e"], 3);
+    assert_eq!(s.delete("/_api/document/c/k").error(), (404, 1202));
+    assert_eq!(s.get("/_api/collection/c/count").body["count"], 1);
+}
+
+#[test]
+fn documents_in_arrays_report_errors_per_item() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    let r = s.post("/_api/document/c", json!([{"_key": "a"}, {"_key": "a"}, 5, {"_key": "b"}]));
+    assert_eq!(r.status, 202);
+    let items = r.body.as_array().unwrap();
+    assert_eq!(items[0]["_key"], "a");
+    assert_eq!(items[1]["errorNum"], 1210);
+    assert_eq!(items[2]["errorNum"], 1227);
+    assert_eq!(items[3]["_key"], "b");
+    let codes: Value = serde_json::from_str(r.header("x-arango-error-codes").unwrap()).unwrap();
+    assert_eq!(codes, json!({"1210": 1, "1227": 1}));
+
+    let r = s.put("/_api/document/c?onlyget=true", json!(["a", {"_key": "b"}, "zz"]));
+    let items = r.body.as_array().unwrap();
+    assert_eq!((items[0]["_key"].clone(), items[1]["_key"].clone()), (json!("a"), json!("b")));
+    assert_eq!(items[2]["errorNum"], 1202);
+
+    let r = s.patch("/_api/document/c?returnNew=true", json!([{"_key": "a", "v": 1}, {"_key": "zz", "v": 2}, {"v": 3}]));
+    let items = r.body.as_array().unwrap();
+    assert_eq!(items[0]["new"]["v"], 1);
+    assert_eq!(items[1]["errorNum"], 1202);
+    assert!(items[2]["error"] == true);
+    let r = s.put("/_api/document/c", json!([{"_key": "b", "w": 1}]));
+    assert_eq!(r.body[0]["_key"], "b");
+    let r = s.call("DELETE", "/_api/document/c", Some(&json!(["a", {"_key": "b"}, "nope"])));
+    let items = r.body.as_array().unwrap();
+    assert_eq!((items[0]["_key"].clone(), items[1]["_key"].clone()), (json!("a"), json!("b")));
+    assert_eq!(items[2]["errorNum"], 1202);
+    assert_eq!(s.get("/_api/collection/c/count").body["count"], 0);
+}
+
+#[test]
+fn edges_are_checked_and_indexed() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "e", "type": 3}));
+    assert_eq!(s.post("/_api/document/e", json!({"_from": "v/1"})).error(), (400, 1233));
+    assert_eq!(s.post("/_api/document/e", json!({"_from": "v/1", "_to": "bad"})).error(), (400, 1233));
+    s.post("/_api/document/e", json!({"_key": "e1", "_from": "v/1", "_to": "v/2"}));
+    s.post("/_api/document/e", json!({"_key": "e2", "_from": "v/2", "_to": "v/1"}));
+    s.post("/_api/document/e", json!({"_key": "e3", "_from": "v/1", "_to": "v/1"}));
+    let keys = |dir: &str| -> Vec<String> {
+        let r = s.get(&format!("/_api/edges/e?vertex=v/1&direction={dir}"));
+        let mut k: Vec<String> = r.body["edges"].as_array().unwrap().iter().map(|e| e["_key"].as_str().unwrap().to_string()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys("out"), ["e1", "e3"]);
+    assert_eq!(keys("in"), ["e2", "e3"]);
+    assert_eq!(keys("any"), ["e1", "e2", "e3"]);
+    // Moving an edge moves its index entries.
+    s.patch("/_api/document/e/e1", json!({"_from": "v/9"}));
+    assert_eq!(keys("out"), ["e3"]);
+    s.delete("/_api/document/e/e3");
+    assert_eq!(keys("any"), ["e2"]);
+    s.post("/_api/collection", json!({"name": "plain"}));
+    assert_eq!(s.get("/_api/edges/plain?vertex=v/1").error(), (400, 1218));
+}
+
+#[test]
+fn import_in_every_format() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    let auth = s.auth();
+    let h = [("Authorization", auth.as_str())];
+    let r = s.call_raw("POST", "/_api/import?collection=c&type=documents&details=true", b"{\"_key\":\"a\"}\n\n{\"_key\":\"a\"}\nnot json\n", &h);
+    assert_eq!(r.status, 201);
+    assert_eq!((r.body["created"].clone(), r.body["errors"].clone(), r.body["empty"].clone()), (json!(1), json!(2), json!(1)));
+    assert_eq!(r.body["details"].as_array().unwrap().len(), 2);
+    let r = s.call_raw("POST", "/_api/import?collection=c&type=list&onDuplicate=update", br#"[{"_key":"a","x":1},{"_key":"b"}]"#, &h);
+    assert_eq!((r.body["created"].clone(), r.body["updated"].clone()), (json!(1), json!(1)));
+    let r = s.call_raw("POST", "/_api/import?collection=c&type=auto&onDuplicate=ignore", br#"[{"_key":"a"}]"#, &h);
+    assert_eq!(r.body["ignored"], 1);
+    let r = s.call_raw("POST", "/_api/import?collection=c", b"[\"_key\",\"v\"]\n[\"h1\",1]\n[\"h2\",null]\n[\"h3\"]\n", &h);
+    assert_eq!((r.body["created"].clone(), r.body["errors"].clone()), (json!(2), json!(1)));
+    assert_eq!(s.get("/_api/document/c/h1").body["v"], 1);
+    assert_eq!(s.get("/_api/collection/c/count").body["count"], 4);
+    // complete=true: one failure, nothing written.
+    let r = s.call_raw("POST", "/_api/import?collection=c&type=list&complete=true", br#"[{"_key":"new1"},{"_key":"a"}]"#, &h);
+    assert!(r.status >= 400);
+    assert_eq!(s.get("/_api/document/c/new1").status, 404);
+    // overwrite=true empties the collection first.
+    let r = s.call_raw("POST", "/_api/import?collection=c&type=list&overwrite=true", br#"[{"_key":"only"}]"#, &h);
+    assert_eq!(r.body["created"], 1);
+    assert_eq!(s.get("/_api/collection/c/count").body["count"], 1);
+    // Edge prefixes.
+    s.post("/_api/collection", json!({"name": "e", "type": 3}));
+    let r = s.call_raw("POST", "/_api/import?collection=e&type=list&fromPrefix=v&toPrefix=w", br#"[{"_from":"1","_to":"x/2"}]"#, &h);
+    assert_eq!(r.body["created"], 1);
+    let r = s.get("/_api/edges/e?vertex=v/1&direction=out");
+    assert_eq!(r.body["edges"][0]["_to"], "x/2");
+    assert_eq!(s.call_raw("POST", "/_api/import?type=list", b"[]", &h).error(), (400, 1204));
+    assert_eq!(s.call_raw("POST", "/_api/import?collection=zz&type=list", b"[]", &h).error(), (404, 1203));
+}
+
+#[test]
+fn compressed_bodies_are_accepted() {
+    use std::io::Write;
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    let body = br#"{"_key":"gz","v":1}"#;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).unwrap();
+    let auth = s.auth();
+    let r = s.call_raw("POST", "/_api/document/c", &gz.finish().unwrap(), &[("Authorization", &auth), ("Content-Encoding", "gzip")]);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mut df = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    df.write_all(br#"{"_key":"df"}"#).unwrap();
+    let r = s.call_raw("POST", "/_api/document/c", &df.finish().unwrap(), &[("Authorization", &auth), ("Content-Encoding", "deflate")]);
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(s.get("/_api/document/c/gz").body["v"], 1);
+    assert_eq!(s.get("/_api/document/c/df").status, 200);
+}
+
+#[test]
+fn schema_is_enforced_by_level() {
+    let s = Server::start();
+    let schema = json!({"rule": {"properties": {"n": {"type": "number"}}, "required": ["n"]}, "level": "strict", "message": "n must be a number"});
+    let r = s.post("/_api/collection", json!({"name": "c", "schema": schema}));
+    assert_eq!(r.body["schema"]["level"], "strict");
+    assert_eq!(s.post("/_api/document/c", json!({"_key": "ok", "n": 1})).status, 202);
+    let r = s.post("/_api/document/c", json!({"n": "x"}));
+    assert_eq!(r.error(), (400, 1620));
+    assert_eq!(r.body["errorMessage"], "n must be a number");
+    assert_eq!(s.patch("/_api/document/c/ok", json!({"n": "y"})).error(), (400, 1620));
+    // Level "new" only checks inserts.
+    let mut relaxed = schema.clone();
+    relaxed["level"] = json!("new");
+    s.put("/_api/collection/c/properties", json!({"schema": relaxed}));
+    assert_eq!(s.patch("/_api/document/c/ok", json!({"n": "y"})).status, 202);
+    assert_eq!(s.post("/_api/document/c", json!({"n": "x"})).error(), (400, 1620));
+    // Removing the schema.
+    s.put("/_api/collection/c/properties", json!({"schema": {}}));
+    assert_eq!(s.post("/_api/document/c", json!({"n": "x"})).status, 202);
+    assert_eq!(s.post("/_api/collection", json!({"name": "d", "schema": {"rule": 5}})).error(), (400, 1621));
+}
+
+#[test]
+fn key_generators() {
+    let s = Server::start();
+    let gen = |name: &str, opts: Value| {
+        s.post("/_api/collection", json!({"name": name, "keyOptions": opts}));
+        let a = s.post(&format!("/_api/document/{name}"), json!({})).body["_key"].as_str().unwrap().to_string();
+        let b = s.post(&format!("/_api/document/{name}"), json!({})).body["_key"].as_str().unwrap().to_string();
+        (a, b)
+    };
+    let (a, b) = gen("trad", json!({"type": "traditional"}));
+    assert!(b.parse::<u64>().unwrap() > a.parse::<u64>().unwrap());
+    let (a, b) = gen("pad", json!({"type": "padded"}));
+    assert_eq!((a.len(), b.len()), (16, 16));
+    assert!(b > a);
+    let (a, _) = gen("uuid", json!({"type": "uuid"}));
+    assert_eq!(a.len(), 36);
+    let (a, b) = gen("auto", json!({"type": "autoincrement", "increment": 1}));
+    assert_eq!((a.as_str(), b.as_str()), ("1", "2"));
+    // User keys are refused when allowUserKeys is false; a numeric user key moves the generator.
+    s.post("/_api/collection", json!({"name": "nouser", "keyOptions": {"allowUserKeys": false}}));
+    assert_eq!(s.post("/_api/document/nouser", json!({"_key": "x"})).error(), (400, 1222));
+    s.post("/_api/document/auto", json!({"_key": "100"}));
+    assert_eq!(s.post("/_api/document/auto", json!({})).body["_key"], "101");
+}
+
+#[test]
+fn data_and_generators_survive_restart() {
+    let mut s = Server::start();
+    s.post("/_api/database", json!({"name": "d"}));
+    s.post("/_db/d/_api/collection", json!({"name": "c", "keyOptions": {"type": "autoincrement"}}));
+    s.post("/_db/d/_api/document/c", json!({"v": 1}));
+    let rev = s.post("/_db/d/_api/document/c", json!({"v": 2})).body["_rev"].as_str().unwrap().to_string();
+    s.restart();
+    assert_eq!(s.get("/_db/d/_api/collection/c/count").body["count"], 2);
+    assert_eq!(s.get("/_db/d/_api/document/c/2").body["v"], 2);
+    let r = s.post("/_db/d/_api/document/c", json!({}));
+    assert_eq!(r.body["_key"], "3");
+    assert!(common::rev_value(r.body["_rev"].as_str().unwrap()) > common::rev_value(&rev));
+}
