@@ -37,7 +37,7 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     };
     let entries = match req.query("type") {
         Some("documents") => parse_lines(&req.body),
-        Some("list") => parse_list(&req.body)?,
+        Some("list" | "array") => parse_list(&req.body)?,
         Some("auto") => {
             if req.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
                 parse_list(&req.body)?
@@ -45,7 +45,7 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
                 parse_lines(&req.body)
             }
         }
-        None | Some("") | Some("array") => parse_header_values(&req.body)?,
+        None | Some("") => parse_header_values(&req.body)?,
         Some(other) => return Err(err!(ERROR_HTTP_BAD_PARAMETER, "invalid value for 'type': '{other}'")),
     };
     let from_prefix = req.query("fromPrefix").map(str::to_string);
