@@ -18,6 +18,85 @@ struct Cli {
 enum Command {
     /// Run a database server (single server for now).
     Server(ServerArgs),
+    /// Generate load against a server, as arangobench does.
+    Bench(BenchArgs),
+}
+
+#[derive(Parser)]
+struct BenchArgs {
+    /// Workload: version, document, document-read, document-update, document-remove, import-document.
+    #[arg(long = "test-case", default_value = "version")]
+    test_case: String,
+    /// Concurrent keep-alive clients.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Requests in total.
+    #[arg(long, default_value_t = 10_000)]
+    requests: u64,
+    /// Documents per request for import-document.
+    #[arg(long = "batch-size", default_value_t = 1000)]
+    batch_size: u64,
+    /// Extra payload bytes per document.
+    #[arg(long, default_value_t = 40)]
+    complexity: usize,
+    /// Collection to (re)create and use.
+    #[arg(long, default_value = "ArangoBenchCollection")]
+    collection: String,
+    /// Write with waitForSync.
+    #[arg(long = "wait-for-sync", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    wait_for_sync: bool,
+    #[arg(long = "server.endpoint", default_value = "tcp://127.0.0.1:8529")]
+    endpoint: String,
+    #[arg(long = "server.database", default_value = "_system")]
+    database: String,
+    #[arg(long = "server.username", default_value = "root")]
+    username: String,
+    /// Password (default: $ARANGO_ROOT_PASSWORD, else empty).
+    #[arg(long = "server.password")]
+    password: Option<String>,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, default_value_t = false)]
+    quiet: bool,
+}
+
+fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
+    let case = bench::Case::parse(&args.test_case).with_context(|| {
+        let names: Vec<&str> = bench::Case::ALL.iter().map(|(n, _)| *n).collect();
+        format!("unknown --test-case '{}'; choose one of {}", args.test_case, names.join(", "))
+    })?;
+    anyhow::ensure!(args.threads >= 1 && args.threads <= 1024, "--threads must be between 1 and 1024");
+    anyhow::ensure!(args.requests >= 1, "--requests must be at least 1");
+    let address = server::parse_endpoint(&args.endpoint)?.to_string();
+    let opts = bench::Options {
+        address,
+        database: args.database,
+        username: args.username,
+        password: args.password.or_else(|| std::env::var("ARANGO_ROOT_PASSWORD").ok()).unwrap_or_default(),
+        threads: args.threads,
+        requests: args.requests,
+        batch_size: args.batch_size.max(1),
+        collection: args.collection,
+        wait_for_sync: args.wait_for_sync,
+        complexity: args.complexity,
+        progress: !args.quiet,
+    };
+    let report = bench::run(&opts, case)?;
+    let l = &report.latency_ms;
+    println!(
+        "{:<16} threads {:>3}  requests {:>8}  errors {:>6}  {:>10.0} req/s  {:>10.0} docs/s  p50 {:.3} ms  p99 {:.3} ms",
+        case.name(), report.threads, report.requests, report.errors, report.requests_per_s, report.documents_per_s, l["50"].as_f64().unwrap_or(0.0), l["99"].as_f64().unwrap_or(0.0)
+    );
+    if let Some(e) = &report.first_error {
+        eprintln!("rango bench: first error: {e}");
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    anyhow::ensure!(report.errors == 0, "{} of {} requests failed", report.errors, report.requests);
+    Ok(())
 }
 
 #[derive(Parser)]
@@ -120,6 +199,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Server(args) => run_server(args),
+        Command::Bench(args) => run_bench(args),
     };
     if let Err(e) = result {
         eprintln!("rango: {e:#}");
