@@ -27,17 +27,22 @@ use crate::store::{storage_err, Store};
 #[derive(Clone, Debug)]
 pub struct StoredDoc {
     pub rev: u64,
-    json: Vec<u8>,
+    /// The stored value: 8 bytes of revision, then the JSON.
+    bytes: Vec<u8>,
 }
 
 impl StoredDoc {
-    fn decode(bytes: &[u8]) -> Result<StoredDoc> {
-        if bytes.len() < 8 {
-            return Err(err!(ERROR_INTERNAL, "stored document is truncated"));
-        }
-        let (rev, json) = bytes.split_at(8);
-        let rev = u64::from_be_bytes(rev.try_into().map_err(|_| err!(ERROR_INTERNAL, "bad revision bytes"))?);
-        Ok(StoredDoc { rev, json: json.to_vec() })
+    fn decode(bytes: Vec<u8>) -> Result<StoredDoc> {
+        let rev = bytes
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| err!(ERROR_INTERNAL, "stored document is truncated"))?;
+        Ok(StoredDoc { rev, bytes })
+    }
+
+    fn json(&self) -> &[u8] {
+        &self.bytes[8..]
     }
 
     fn encode(rev: u64, doc: &Map<String, Value>) -> Result<Vec<u8>> {
@@ -53,28 +58,29 @@ impl StoredDoc {
     /// Appends the document as JSON, with `_id` after `_key` as ArangoDB orders them.
     /// Stored documents always start with `{"_key":"<key>"`, and keys need no escaping.
     pub fn write_json(&self, collection: &str, key: &str, out: &mut Vec<u8>) {
+        let json = self.json();
         let head = 9 + key.len() + 1; // {"_key":" + key + "
-        if self.json.len() > head && self.json[head] == b',' {
-            out.extend_from_slice(&self.json[..=head]);
+        if json.len() > head && json[head] == b',' {
+            out.extend_from_slice(&json[..=head]);
             out.extend_from_slice(b"\"_id\":");
             // Extended collection names may need escaping.
             let id = format!("{collection}/{key}");
             let _ = serde_json::to_writer(&mut *out, &id);
             out.push(b',');
-            out.extend_from_slice(&self.json[head + 1..]);
+            out.extend_from_slice(&json[head + 1..]);
         } else {
-            out.extend_from_slice(&self.json);
+            out.extend_from_slice(json);
         }
     }
 
     pub fn to_value(&self, collection: &str, key: &str) -> Result<Value> {
-        let mut buf = Vec::with_capacity(self.json.len() + collection.len() + key.len() + 10);
+        let mut buf = Vec::with_capacity(self.bytes.len() + collection.len() + key.len() + 10);
         self.write_json(collection, key, &mut buf);
         serde_json::from_slice(&buf).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
     }
 
     fn to_map(&self) -> Result<Map<String, Value>> {
-        serde_json::from_slice(&self.json).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
+        serde_json::from_slice(self.json()).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
     }
 }
 
@@ -190,14 +196,14 @@ impl Store {
     /// Reads one document.
     pub fn get_document(&self, col: &Collection, key: &str) -> Result<Option<StoredDoc>> {
         let raw = self.engine.get(Space::Documents, &keys::document(col.shard.id, key)).map_err(storage_err)?;
-        raw.as_deref().map(StoredDoc::decode).transpose()
+        raw.map(StoredDoc::decode).transpose()
     }
 
     /// Reads many documents, in the order of `keys`.
     pub fn get_documents(&self, col: &Collection, doc_keys: &[&str]) -> Result<Vec<Option<StoredDoc>>> {
         let ks: Vec<Vec<u8>> = doc_keys.iter().map(|k| keys::document(col.shard.id, k)).collect();
         let raws = self.engine.multi_get(Space::Documents, &ks).map_err(storage_err)?;
-        raws.into_iter().map(|r| r.as_deref().map(StoredDoc::decode).transpose()).collect()
+        raws.into_iter().map(|r| r.map(StoredDoc::decode).transpose()).collect()
     }
 
     /// Calls `f` with each document's key and stored form, in key order, until it returns false.
@@ -206,7 +212,7 @@ impl Store {
         self.engine
             .scan_prefix(Space::Documents, &keys::shard_prefix(col.shard.id), None, |k, v| {
                 let key = std::str::from_utf8(&k[8..]).unwrap_or_default();
-                match StoredDoc::decode(v) {
+                match StoredDoc::decode(v.to_vec()) {
                     Ok(doc) => f(key, doc),
                     Err(e) => {
                         failure = Some(e);
@@ -290,26 +296,25 @@ impl Store {
                         Some(c) if info.is_edge() => Some(c.to_map()?),
                         _ => None,
                     };
-                    match &new_doc {
+                    if info.is_edge() && !written.ignored {
+                        update_edge_index(&mut batch, shard, &p.key, old_map.as_ref(), new_doc.as_ref().map(|(_, m)| m));
+                    }
+                    match new_doc {
                         Some((rev, map)) => {
-                            batch.put(Space::Documents, key, StoredDoc::encode(*rev, map)?);
-                            max_rev = max_rev.max(*rev);
+                            let bytes = StoredDoc::encode(rev, &map)?;
+                            batch.put(Space::Documents, key, bytes.clone());
+                            max_rev = max_rev.max(rev);
                             if current.is_none() {
                                 count_delta += 1;
                             }
+                            pending.insert(p.key.clone(), Some(StoredDoc::decode(bytes)?));
                         }
                         None if !written.ignored => {
                             batch.delete(Space::Documents, key);
                             count_delta -= 1;
+                            pending.insert(p.key.clone(), None);
                         }
                         None => {}
-                    }
-                    if info.is_edge() && !written.ignored {
-                        update_edge_index(&mut batch, shard, &p.key, old_map.as_ref(), new_doc.as_ref().map(|(_, m)| m));
-                    }
-                    if !written.ignored {
-                        let doc = new_doc.map(|(rev, map)| StoredDoc::encode(rev, &map).and_then(|b| StoredDoc::decode(&b)));
-                        pending.insert(p.key.clone(), doc.transpose()?);
                     }
                     results.push(Ok(written));
                 }
@@ -543,7 +548,7 @@ impl Store {
         }
         written.rev = rev;
         if opts.return_new {
-            let stored = StoredDoc { rev, json: serde_json::to_vec(&doc).unwrap_or_default() };
+            let stored = StoredDoc::decode(StoredDoc::encode(rev, &doc).map_err(|e| fail(e, None))?).map_err(|e| fail(e, None))?;
             written.new = Some(value_of(&stored)?);
         }
         Ok((written, Some((rev, doc))))

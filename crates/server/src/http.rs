@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use errors::{err, ArangoError, ERROR_HTTP_BAD_PARAMETER, 
     ERROR_NOT_IMPLEMENTED, ERROR_RESOURCE_LIMIT};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_ENCODING};
 use hyper::{Method, Request, Response};
@@ -66,16 +66,40 @@ async fn handle(ctx: Arc<Ctx>, request: Request<Incoming>) -> Response<Full<Byte
     builder.body(Full::new(resp.body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// How much of an oversized body is read and thrown away, so that the client can read the
+/// 413 instead of a broken connection; past this the connection is simply closed.
+const OVERSIZED_BODY_DRAIN_BYTES_MAX: usize = 64 << 20;
+
+/// Reads a body of at most `limit` bytes. `None` if it is larger (the rest is drained up to
+/// a bound); `Some(Err)` if the connection failed.
+async fn read_body(mut body: Incoming, limit: usize) -> Option<Result<Bytes, ArangoError>> {
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return Some(Err(err!(ERROR_HTTP_BAD_PARAMETER, "cannot read request body: {e}"))),
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen > limit {
+            buf = Vec::new();
+            if seen > limit.saturating_add(OVERSIZED_BODY_DRAIN_BYTES_MAX) {
+                break;
+            }
+        } else {
+            buf.extend_from_slice(&data);
+        }
+    }
+    (seen <= limit).then(|| Ok(Bytes::from(buf)))
+}
+
 /// Reads and checks everything about a request that is the same for every route.
 async fn prepare(ctx: &Ctx, request: Request<Incoming>) -> Result<Req, ArangoError> {
     let (parts, body) = request.into_parts();
     let limit = ctx.config.maximal_body_size_bytes;
     let too_large = || err!(ERROR_RESOURCE_LIMIT, "request body too large: the limit is {limit} bytes (--server.maximal-body-size)").status(413);
-    let body = Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|_| too_large())?
-        .to_bytes();
+    let body = read_body(body, limit).await.ok_or_else(too_large)??;
     let body = match parts.headers.get(CONTENT_ENCODING).map(|v| v.as_bytes().to_ascii_lowercase()) {
         None => body,
         Some(enc) if enc == b"identity" => body,
