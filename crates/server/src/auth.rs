@@ -40,17 +40,27 @@ impl Auth {
         let (scheme, value) = header.split_once(' ')?;
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => {
-                let decoded = STANDARD.decode(value.trim()).ok()?;
-                let text = std::str::from_utf8(&decoded).ok()?;
-                let (user, password) = text.split_once(':').unwrap_or((text, ""));
-                self.check_password(user, password).then(|| Caller::User(user.to_string()))
+                let (user, password) = Self::basic_credentials(header.as_bytes())?;
+                self.check_password(&user, &password).then_some(Caller::User(user))
             }
             "bearer" => self.check_token(value.trim()),
             _ => None,
         }
     }
 
-    /// Whether `password` is `user`'s. Only root exists until the users issue.
+    /// User name and password of a Basic header.
+    pub fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
+        let header = std::str::from_utf8(header).ok().filter(|h| h.len() <= AUTH_HEADER_BYTES_MAX)?;
+        let (scheme, value) = header.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
+        let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
+        Some((user.to_string(), password.to_string()))
+    }
+
+    /// Whether `password` is root's. Other users are checked against `_users` by the caller.
     pub fn check_password(&self, user: &str, password: &str) -> bool {
         // Compare in constant time so that timing does not reveal the password.
         user == "root" && constant_time_eq(password.as_bytes(), self.root_password.as_bytes())
@@ -84,8 +94,9 @@ impl Auth {
         if payload.get("server_id").is_some() {
             return Some(Caller::Superuser);
         }
+        // The user's existence and access are checked by the caller against `_users`.
         let user = payload.get("preferred_username")?.as_str()?;
-        (user == "root").then(|| Caller::User(user.to_string()))
+        Some(Caller::User(user.to_string()))
     }
 
     /// A user token as `POST /_open/auth` returns it.
@@ -145,6 +156,8 @@ mod tests {
         assert_eq!(a.check(Some(format!("bearer {}", parts.join(".")).as_bytes())), None);
         let none_alg = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), parts[1]);
         assert_eq!(a.check(Some(format!("bearer {none_alg}").as_bytes())), None);
+        let bob = a.issue_token("bob");
+        assert_eq!(a.check(Some(format!("bearer {bob}").as_bytes())), Some(Caller::User("bob".into())));
         let other = Auth::new(true, "pw".into(), b"other".to_vec());
         assert_eq!(other.check(Some(format!("bearer {t}").as_bytes())), None);
     }

@@ -152,6 +152,7 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     let (handler, open, params) = match found {
         Ok(f) => f,
         Err(e) => {
+            // Unknown paths and unknown methods of partly built API families are "not built".
             if NOT_BUILT_PREFIXES.iter().any(|p| req.path == *p || req.path.starts_with(&format!("{p}/"))) {
                 return Resp::error(&err!(ERROR_NOT_IMPLEMENTED, "{} is not implemented in Rango yet", req.path).status(501));
             }
@@ -160,9 +161,8 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     };
     req.params = params;
     if ctx.auth.enabled {
-        match ctx.auth.check(req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
-            Some(Caller::User(u)) => req.user = Some(u),
-            Some(Caller::Superuser) => req.user = Some("root".into()),
+        match authenticate(&ctx, &req) {
+            Some(user) => req.user = Some(user),
             None if open => {}
             None => {
                 return Resp::error(&err!(errors::ERROR_FORBIDDEN, "not authorized to execute this request").status(401))
@@ -171,6 +171,11 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
         }
     } else {
         req.user = Some("root".into());
+    }
+    // Every route lives in a database; an unknown one ends the request (after authentication,
+    // so that unauthenticated clients learn nothing about which databases exist).
+    if let Err(e) = ctx.store.database(&req.db) {
+        return Resp::error(&e);
     }
     if matches!(req.method, Method::GET | Method::HEAD) {
         run(&ctx, handler, &mut req)
@@ -181,6 +186,27 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
             Err(e) => Resp::error(&err!(errors::ERROR_INTERNAL, "request handler failed: {e}")),
         }
     }
+}
+
+/// Who sent the request, if the credentials hold and the user may use the database:
+/// root (by password or token), a superuser token, or a user stored in `_users` with a grant
+/// on the database.
+fn authenticate(ctx: &Ctx, req: &Req) -> Option<String> {
+    let header = req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)?;
+    let stored = match ctx.auth.check(Some(header)) {
+        Some(Caller::Superuser) => return Some("root".into()),
+        Some(Caller::User(u)) if u == "root" => return Some(u),
+        Some(Caller::User(u)) => crate::api::users::lookup_active(ctx, &u)?,
+        None => {
+            let (user, password) = crate::auth::Auth::basic_credentials(header)?;
+            if user == "root" {
+                return None;
+            }
+            crate::api::users::authenticate(ctx, &user, &password)?
+        }
+    };
+    let write = !matches!(req.method, Method::GET | Method::HEAD);
+    crate::api::users::may_use(&stored, &req.db, write).then(|| stored["user"].as_str().unwrap_or_default().to_string())
 }
 
 fn run(ctx: &Ctx, handler: crate::routes::Handler, req: &mut Req) -> Resp {

@@ -4,7 +4,7 @@
 use errors::{err, Result, ERROR_HTTP_METHOD_NOT_ALLOWED, ERROR_HTTP_NOT_FOUND};
 use hyper::Method;
 
-use crate::api::{admin, collection, database, document, import};
+use crate::api::{admin, collection, database, document, import, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -81,6 +81,11 @@ fn table() -> Vec<Entry> {
         (M::DELETE, "/_api/document/:collection/:key", document::remove_one, false),
         (M::GET, "/_api/edges/:collection", document::edges, false),
         (M::POST, "/_api/import", import::import, false),
+        (M::GET, "/_api/user", users::list, false),
+        (M::GET, "/_api/user/:name", users::get, false),
+        (M::DELETE, "/_api/user/:name", users::remove, false),
+        (M::GET, "/_api/tasks", admin::tasks, false),
+        (M::GET, "/_api/key-generators", collection::key_generators, false),
     ]
 }
 

@@ -223,3 +223,8 @@ pub fn load_indexes(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     m.insert("result".into(), json!(true));
     Ok(Resp::ok(200, m))
 }
+
+/// `GET /_api/key-generators`: the key generators collections can use.
+pub fn key_generators(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    Ok(Resp::json(200, &json!({"keyGenerators": ["padded", "uuid", "autoincrement", "traditional"]})))
+}

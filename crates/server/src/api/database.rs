@@ -22,10 +22,18 @@ pub fn list(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     Ok(Resp::result(200, json!(names)))
 }
 
-/// Databases the caller may use: all of them for root, the only user so far.
+/// Databases the caller may use: all of them for root, the granted ones for other users.
 pub fn list_user(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     api::database(ctx, req)?;
-    let names: Vec<String> = ctx.store.databases().iter().map(|d| d.name().to_string()).collect();
+    let user = req.user.as_deref().unwrap_or("root");
+    let stored = if user == "root" { None } else { crate::api::users::lookup_active(ctx, user) };
+    let names: Vec<String> = ctx
+        .store
+        .databases()
+        .iter()
+        .map(|d| d.name().to_string())
+        .filter(|d| user == "root" || stored.as_ref().is_some_and(|u| crate::api::users::may_use(u, d, false)))
+        .collect();
     Ok(Resp::result(200, json!(names)))
 }
 
