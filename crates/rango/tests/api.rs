@@ -391,3 +391,37 @@ fn data_and_generators_survive_restart() {
     assert_eq!(r.body["_key"], "3");
     assert!(common::rev_value(r.body["_rev"].as_str().unwrap()) > common::rev_value(&rev));
 }
+
+#[test]
+fn users_created_with_a_database_may_use_only_that_database() {
+    let s = Server::start();
+    let r = s.post("/_api/database", json!({"name": "shop", "users": [{"username": "alice", "passwd": "pw"}]}));
+    assert_eq!(r.status, 201);
+    s.post("/_api/database", json!({"name": "other"}));
+    s.post("/_db/shop/_api/collection", json!({"name": "c"}));
+    let alice = "Basic YWxpY2U6cHc="; // alice:pw
+    let wrong = "Basic YWxpY2U6eHg="; // alice:xx
+    let call = |method: &str, path: &str, auth: &str| s.call_raw(method, path, b"{}", &[("Authorization", auth)]);
+    assert_eq!(call("POST", "/_db/shop/_api/document/c", alice).status, 202);
+    assert_eq!(call("GET", "/_db/shop/_api/collection/c/count", alice).body["count"], 1);
+    assert_eq!(call("GET", "/_db/shop/_api/version", wrong).error(), (401, 11));
+    assert_eq!(call("GET", "/_db/other/_api/version", alice).error(), (401, 11));
+    assert_eq!(call("GET", "/_api/version", alice).error(), (401, 11));
+    // An unknown database is only revealed to authenticated callers.
+    assert_eq!(call("GET", "/_db/nowhere/_api/version", wrong).error(), (401, 11));
+    assert_eq!(s.get("/_db/nowhere/_api/version").error(), (404, 1228));
+    let mine = call("GET", "/_db/shop/_api/database/user", alice);
+    assert_eq!(mine.body["result"], json!(["shop"]));
+    // Tokens from /_open/auth carry the same grants.
+    let jwt = s.call_raw("POST", "/_open/auth", br#"{"username":"alice","password":"pw"}"#, &[]).body["jwt"].as_str().unwrap().to_string();
+    assert_eq!(call("GET", "/_db/shop/_api/collection/c", &format!("bearer {jwt}")).status, 200);
+    assert_eq!(call("GET", "/_db/other/_api/version", &format!("bearer {jwt}")).status, 401);
+    // Users are listed, and once removed can no longer log in.
+    let users = s.get("/_api/user").body["result"].clone();
+    let names: Vec<&str> = users.as_array().unwrap().iter().map(|u| u["user"].as_str().unwrap()).collect();
+    assert_eq!(names, ["root", "alice"]);
+    assert_eq!(s.delete("/_api/user/alice").status, 202);
+    assert_eq!(s.get("/_api/user/alice").error(), (404, 1703));
+    assert_eq!(call("GET", "/_db/shop/_api/version", alice).status, 401);
+    assert_eq!(s.post("/_api/user", json!({"user": "x"})).error(), (501, 9));
+}
