@@ -18,6 +18,7 @@ use storage::{Batch, Space};
 
 use crate::clock::{decode_rev, encode_rev};
 use crate::collection::{Collection, KeyGenerator};
+use crate::computed::On;
 use crate::keys::{self, Direction};
 use crate::names;
 use crate::store::{storage_err, Store};
@@ -185,6 +186,13 @@ impl From<ArangoError> for ItemError {
 
 pub type ItemResult = std::result::Result<Written, ItemError>;
 
+/// What a collection checks and fills in on every write.
+#[derive(Clone, Copy)]
+struct Checks<'a> {
+    schema: Option<&'a crate::schema::Schema>,
+    computed: Option<&'a crate::computed::ComputedValues>,
+}
+
 /// An item after the checks that need no stored state.
 struct Prepared {
     key: String,
@@ -257,6 +265,7 @@ impl Store {
         let info = col.info.read().clone();
         let sync = opts.wait_for_sync || info.wait_for_sync;
         let schema = if opts.skip_validation || kind == WriteKind::Remove { None } else { col.schema.read().clone() };
+        let computed = if kind == WriteKind::Remove { None } else { col.computed.read().clone() };
         let _gate = col.shard.gate.read();
         let prepared: Vec<std::result::Result<Prepared, ItemError>> =
             items.into_iter().map(|item| self.prepare(col, kind, item, opts)).collect();
@@ -288,7 +297,8 @@ impl Store {
                 Some(doc) => doc.clone(),
                 None => from_disk,
             };
-            let outcome = self.decide(&info.name, info.is_edge(), kind, &p, current.as_ref(), opts, schema.as_deref());
+            let checks = Checks { schema: schema.as_deref(), computed: computed.as_deref() };
+            let outcome = self.decide(&info.name, info.is_edge(), kind, &p, current.as_ref(), opts, checks);
             match outcome {
                 Ok((written, new_doc)) => {
                     let key = keys::document(shard, &p.key);
@@ -460,7 +470,7 @@ impl Store {
         p: &Prepared,
         current: Option<&StoredDoc>,
         opts: &WriteOptions,
-        schema: Option<&crate::schema::Schema>,
+        checks: Checks,
     ) -> std::result::Result<(Written, Option<(u64, Map<String, Value>)>), ItemError> {
         let fail = |error: ArangoError, current_rev: Option<u64>| ItemError { error, key: Some(p.key.clone()), current_rev };
         let value_of = |d: &StoredDoc| d.to_value(col_name, &p.key).map_err(|e| fail(e, None));
@@ -543,7 +553,15 @@ impl Store {
                 doc.insert(k.clone(), v.clone());
             }
         }
-        if let Some(schema) = schema {
+        if let Some(computed) = checks.computed {
+            let on = match effective {
+                WriteKind::Update => On::Update,
+                WriteKind::Replace => On::Replace,
+                _ => On::Insert,
+            };
+            computed.apply(on, &mut doc, &format!("{col_name}/{}", p.key)).map_err(|e| fail(e, None))?;
+        }
+        if let Some(schema) = checks.schema {
             schema.check(&doc, old_map.as_ref()).map_err(|e| fail(e, None))?;
         }
         written.rev = rev;

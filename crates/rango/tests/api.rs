@@ -425,3 +425,42 @@ fn users_created_with_a_database_may_use_only_that_database() {
     assert_eq!(call("GET", "/_db/shop/_api/version", alice).status, 401);
     assert_eq!(s.post("/_api/user", json!({"user": "x"})).error(), (501, 9));
 }
+
+#[test]
+fn computed_values_fill_attributes_on_the_chosen_writes() {
+    let s = Server::start();
+    let cv = json!([
+        {"name": "full", "expression": "RETURN CONCAT(@doc.first, ' ', @doc.last)", "computeOn": ["insert", "replace"]},
+        {"name": "touched", "expression": "RETURN DATE_ISO8601(DATE_NOW())", "computeOn": ["update"], "overwrite": true},
+        {"name": "ratio", "expression": "RETURN @doc.a / @doc.b", "failOnWarning": true, "keepNull": false},
+        {"name": "maybe", "expression": "RETURN @doc.missing", "keepNull": false},
+    ]);
+    let r = s.post("/_api/collection", json!({"name": "people", "computedValues": cv}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["computedValues"][0]["overwrite"], false);
+    let doc = s.post("/_api/document/people?returnNew=true", json!({"_key": "p", "first": "Ann", "last": "Lee", "a": 1, "b": 4})).body["new"].clone();
+    assert_eq!(doc["full"], "Ann Lee");
+    assert_eq!(doc["ratio"], 0.25);
+    assert!(doc.get("maybe").is_none(), "keepNull=false drops null results");
+    assert!(doc.get("touched").is_none(), "not computed on insert");
+    // overwrite=false keeps what the client sent.
+    let doc = s.post("/_api/document/people?returnNew=true", json!({"first": "A", "last": "B", "full": "mine", "a": 1, "b": 1})).body["new"].clone();
+    assert_eq!(doc["full"], "mine");
+    let doc = s.patch("/_api/document/people/p?returnNew=true", json!({"first": "Bo"})).body["new"].clone();
+    assert!(doc["touched"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(doc["full"], "Ann Lee", "not recomputed on update");
+    // failOnWarning: division by zero fails the write.
+    let r = s.post("/_api/document/people", json!({"first": "x", "a": 1, "b": 0}));
+    assert_eq!(r.error(), (400, 1562));
+    // Bad definitions are refused with AQL's errors.
+    let bad = |expr: &str| s.post("/_api/collection", json!({"name": "bad", "computedValues": [{"name": "x", "expression": expr}]})).error();
+    assert_eq!(bad("RETURN 1 +"), (400, 1501));
+    assert_eq!(bad("RETURN NOPE()"), (400, 1540));
+    assert_eq!(bad("RETURN @other"), (400, 10));
+    let r = s.post("/_api/collection", json!({"name": "bad", "computedValues": [{"name": "_key", "expression": "RETURN 1"}]}));
+    assert_eq!(r.error(), (400, 10));
+    // Changing them through properties.
+    let r = s.put("/_api/collection/people/properties", json!({"computedValues": [{"name": "k", "expression": "RETURN 42"}]}));
+    assert_eq!(r.body["computedValues"][0]["name"], "k");
+    assert_eq!(s.post("/_api/document/people?returnNew=true", json!({})).body["new"]["k"], 42);
+}

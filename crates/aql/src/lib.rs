@@ -1,0 +1,72 @@
+//! AQL, ArangoDB's query language. What is built so far: the lexer, the expression parser
+//! (with ArangoDB's precedence and parse errors), and an evaluator with a part of the
+//! function library, enough for computed values (`RETURN <expression>` over `@doc`). The
+//! AQL issue grows this into statements, plans, the optimizer and the executor.
+//!
+//! **API Boundary:** no storage and no HTTP here; callers pass values in and get values out.
+
+pub mod ast;
+pub mod eval;
+pub mod functions;
+pub mod lexer;
+pub mod parser;
+pub mod value;
+
+use errors::{err, ArangoError, ERROR_BAD_PARAMETER, ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
+    ERROR_QUERY_FUNCTION_NAME_UNKNOWN};
+
+use ast::{Expr, ObjectKey};
+
+/// Parses `RETURN <expression>`, the form of a computed value, and checks it uses only the
+/// bind parameters in `allowed_binds`, no variables, and known functions with the right
+/// number of arguments.
+pub fn parse_return_expression(text: &str, allowed_binds: &[&str]) -> Result<Expr, ArangoError> {
+    let mut p = parser::Parser::new(text)?;
+    p.expect_keyword("RETURN")?;
+    let e = p.expression()?;
+    p.expect_end()?;
+    check(&e, allowed_binds)?;
+    Ok(e)
+}
+
+fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
+    match e {
+        Expr::Value(_) => Ok(()),
+        Expr::Array(items) => items.iter().try_for_each(|i| check(i, binds)),
+        Expr::Object(members) => members.iter().try_for_each(|(k, v)| {
+            if let ObjectKey::Computed(k) = k {
+                check(k, binds)?;
+            }
+            check(v, binds)
+        }),
+        Expr::Var(name) => Err(err!(ERROR_BAD_PARAMETER, "unknown variable '{name}': only bind parameters {binds:?} may be used")),
+        Expr::Bind(name) if binds.contains(&name.as_str()) => Ok(()),
+        Expr::Bind(name) => Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}")),
+        Expr::Attr(b, _) => check(b, binds),
+        Expr::Index(b, i) => check(b, binds).and_then(|_| check(i, binds)),
+        Expr::Call(name, args) => {
+            let (min, max) = functions::arity(name)
+                .ok_or_else(|| err!(ERROR_QUERY_FUNCTION_NAME_UNKNOWN, "usage of unknown function '{name}()'"))?;
+            if args.len() < min || args.len() > max {
+                return Err(err!(
+                    ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
+                    "invalid number of arguments for function '{name}()', expected number of arguments: minimum: {min}, maximum: {}",
+                    if max == usize::MAX { "unlimited".to_string() } else { max.to_string() }
+                ));
+            }
+            args.iter().try_for_each(|a| check(a, binds))
+        }
+        Expr::Unary(_, o) => check(o, binds),
+        Expr::Binary(_, l, r) => check(l, binds).and_then(|_| check(r, binds)),
+        Expr::Ternary(c, m, o) => {
+            check(c, binds)?;
+            if let Some(m) = m {
+                check(m, binds)?;
+            }
+            check(o, binds)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

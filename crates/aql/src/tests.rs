@@ -1,0 +1,130 @@
+use serde_json::{json, Map, Value};
+
+use crate::eval::{eval, Env};
+use crate::parse_return_expression;
+
+fn run(text: &str, doc: Value) -> Value {
+    let e = parse_return_expression(text, &["doc"]).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let mut binds = Map::new();
+    binds.insert("doc".into(), doc);
+    let mut env = Env::new(&binds);
+    eval(&e, &mut env).unwrap()
+}
+
+#[test]
+fn operators_follow_aql_precedence_and_semantics() {
+    let d = json!({"a": 2, "b": "x", "arr": [1, 2, 3], "o": {"p": {"q": 7}}});
+    let cases = [
+        ("RETURN 1 + 2 * 3", json!(7)),
+        ("RETURN (1 + 2) * 3", json!(9)),
+        ("RETURN -@doc.a - 1", json!(-3)),
+        ("RETURN 7 % 4", json!(3)),
+        ("RETURN 1 / 4", json!(0.25)),
+        ("RETURN 1 / 0", Value::Null),
+        ("RETURN 1 + '2'", json!(3)),
+        ("RETURN @doc.a == 2 && @doc.b == 'x'", json!(true)),
+        ("RETURN null || 'fallback'", json!("fallback")),
+        ("RETURN 0 && 'no'", json!(0)),
+        ("RETURN 2 IN @doc.arr", json!(true)),
+        ("RETURN 5 NOT IN @doc.arr", json!(true)),
+        ("RETURN 'abc' LIKE 'a%'", json!(true)),
+        ("RETURN 'abc' NOT LIKE '_b'", json!(true)),
+        ("RETURN null < false", json!(true)),
+        ("RETURN 'a' < [] && [] < {}", json!(true)),
+        ("RETURN @doc.a > 1 ? 'big' : 'small'", json!("big")),
+        ("RETURN @doc.missing ?: 'dflt'", json!("dflt")),
+        ("RETURN @doc.o.p.q", json!(7)),
+        ("RETURN @doc['o']['p'].q", json!(7)),
+        ("RETURN @doc.arr[-1]", json!(3)),
+        ("RETURN @doc.nope.deeper", Value::Null),
+        ("RETURN 1..3", json!([1, 2, 3])),
+        ("RETURN {a: 1, 'b c': [true, null], [CONCAT('d', 1)]: 2}", json!({"a": 1, "b c": [true, null], "d1": 2})),
+        ("RETURN NOT true", json!(false)),
+        ("RETURN /* comment */ 0x10 + 0b11 // end", json!(19)),
+    ];
+    for (text, want) in cases {
+        assert_eq!(run(text, d.clone()), want, "{text}");
+    }
+}
+
+#[test]
+fn functions_match_arangodb_examples() {
+    let d = json!({"first": "Ann", "last": "Lee", "tags": ["a", "b", "a"], "n": [3, 1, 2]});
+    let cases = [
+        ("RETURN CONCAT(@doc.first, ' ', @doc.last)", json!("Ann Lee")),
+        ("RETURN CONCAT_SEPARATOR(', ', 'a', null, ['b', 'c'])", json!("a, b, c")),
+        ("RETURN CONCAT('foo', 'bar', 'baz')", json!("foobarbaz")),
+        ("RETURN UPPER('aBc') == 'ABC' && LOWER('AbC') == 'abc'", json!(true)),
+        ("RETURN LENGTH(@doc.tags) + LENGTH('ümlaut') + LENGTH({a:1})", json!(10)),
+        ("RETURN SUBSTRING('Hello World', 6)", json!("World")),
+        ("RETURN SUBSTRING('Hello World', -5, 3)", json!("Wor")),
+        ("RETURN LEFT('foobar', 3)", json!("foo")),
+        ("RETURN RIGHT('foobar', 3)", json!("bar")),
+        ("RETURN TRIM('  foo  ')", json!("foo")),
+        ("RETURN TRIM('--==[foo-bar]==--', '-=[]')", json!("foo-bar")),
+        ("RETURN CONTAINS('foobarbaz', 'bar', true)", json!(3)),
+        ("RETURN SPLIT('foo-bar-baz', '-', 2)", json!(["foo", "bar"])),
+        ("RETURN REVERSE('abc')", json!("cba")),
+        ("RETURN MD5('foobar')", json!("3858f62230ac3c915f300c664312c63f")),
+        ("RETURN SHA256('foobar')", json!("c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2")),
+        ("RETURN TO_NUMBER('  1.5 ') + TO_NUMBER(true) + TO_NUMBER('x')", json!(2.5)),
+        ("RETURN TO_STRING(1) == '1' && TO_STRING(null) == ''", json!(true)),
+        ("RETURN TO_BOOL('') == false && TO_BOOL([]) == true", json!(true)),
+        ("RETURN TYPENAME(1.5)", json!("number")),
+        ("RETURN ROUND(2.5) + ROUND(-2.5) + FLOOR(2.9) + CEIL(2.1) + ABS(-1)", json!(7)),
+        ("RETURN SUM(@doc.n) + MIN(@doc.n) * 10 + MAX(@doc.n) * 100", json!(316)),
+        ("RETURN AVERAGE([1, 2, 3, 4])", json!(2.5)),
+        ("RETURN UNIQUE(@doc.tags)", json!(["a", "b"])),
+        ("RETURN FLATTEN([1, [2, [3]]])", json!([1, 2, [3]])),
+        ("RETURN PUSH([1, 2], 2, true)", json!([1, 2])),
+        ("RETURN APPEND([1], [2, 3])", json!([1, 2, 3])),
+        ("RETURN POSITION([1, 2, 3], 3, true)", json!(2)),
+        ("RETURN FIRST([]) == null && LAST([1, 2]) == 2 && NTH([1, 2], 1) == 2", json!(true)),
+        ("RETURN MERGE({a: 1, b: 1}, {b: 2})", json!({"a": 1, "b": 2})),
+        ("RETURN KEEP({a: 1, b: 2, c: 3}, 'a', 'c')", json!({"a": 1, "c": 3})),
+        ("RETURN UNSET({a: 1, b: 2}, ['a'])", json!({"b": 2})),
+        ("RETURN HAS({a: null}, 'a')", json!(true)),
+        ("RETURN ATTRIBUTES({b: 1, _k: 2, a: 3}, true, true)", json!(["a", "b"])),
+        ("RETURN DATE_ISO8601(0)", json!("1970-01-01T00:00:00.000Z")),
+        ("RETURN DATE_ISO8601(1399472349522)", json!("2014-05-07T14:19:09.522Z")),
+        ("RETURN DATE_TIMESTAMP('2014-05-07T14:19:09.522Z')", json!(1399472349522i64)),
+        ("RETURN DATE_TIMESTAMP('2014-05-07T16:19:09.522+02:00')", json!(1399472349522i64)),
+        ("RETURN DATE_ISO8601(2000, 2, 29, 12)", json!("2000-02-29T12:00:00.000Z")),
+        ("RETURN DATE_NOW() > 1700000000000", json!(true)),
+        ("RETURN JSON_PARSE(JSON_STRINGIFY({a: [1]}))", json!({"a": [1]})),
+        ("RETURN NOT_NULL(null, 2)", json!(2)),
+    ];
+    for (text, want) in cases {
+        assert_eq!(run(text, d.clone()), want, "{text}");
+    }
+}
+
+#[test]
+fn bad_expressions_are_refused_with_arangodb_errors() {
+    let code = |text: &str| parse_return_expression(text, &["doc"]).unwrap_err().code.0;
+    assert_eq!(code("RETURN 1 +"), 1501);
+    assert_eq!(code("1 + 2"), 1501);
+    assert_eq!(code("RETURN 'unterminated"), 1501);
+    assert_eq!(code("RETURN 1 2"), 1501);
+    assert_eq!(code("RETURN NO_SUCH_FUNCTION(1)"), 1540);
+    assert_eq!(code("RETURN CONCAT()"), 1541);
+    assert_eq!(code("RETURN @other"), 10);
+    assert_eq!(code("RETURN someVariable"), 10);
+    let e = parse_return_expression("RETURN 1 +\n  )", &["doc"]).unwrap_err();
+    assert!(e.message.contains("at position 2:3"), "{}", e.message);
+    // Deep nesting is an error, not a stack overflow.
+    let deep = format!("RETURN {}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(code(&deep), 1501);
+    let deep_not = format!("RETURN {}true", "NOT ".repeat(5000));
+    assert_eq!(code(&deep_not), 1501);
+}
+
+#[test]
+fn warnings_are_collected() {
+    let e = parse_return_expression("RETURN [1 / 0, SUM('x')]", &["doc"]).unwrap();
+    let binds = Map::new();
+    let mut env = Env::new(&binds);
+    assert_eq!(eval(&e, &mut env).unwrap(), json!([null, null]));
+    let codes: Vec<i32> = env.warnings.iter().map(|(c, _)| c.0).collect();
+    assert_eq!(codes, [1562, 1542]);
+}
