@@ -306,7 +306,7 @@ pub fn edges(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         "any" | "" => &[Direction::Out, Direction::In],
         "out" | "outbound" => &[Direction::Out],
         "in" | "inbound" => &[Direction::In],
-        _ => return Err(err!(ERROR_HTTP_BAD_PARAMETER, "<direction> must be any, in, or out")),
+        other => return Err(err!(ERROR_HTTP_BAD_PARAMETER, "<direction> must by any, in, or out, not: {other}")),
     };
     let name = col.name();
     let found = ctx.store.edges(&col, vertex, dirs)?;
