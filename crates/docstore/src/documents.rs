@@ -64,9 +64,16 @@ impl StoredDoc {
         if json.len() > head && json[head] == b',' {
             out.extend_from_slice(&json[..=head]);
             out.extend_from_slice(b"\"_id\":");
-            // Extended collection names may need escaping.
-            let id = format!("{collection}/{key}");
-            let _ = serde_json::to_writer(&mut *out, &id);
+            if collection.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                // Traditional names and keys need no escaping: write the id as it is.
+                out.push(b'"');
+                out.extend_from_slice(collection.as_bytes());
+                out.push(b'/');
+                out.extend_from_slice(key.as_bytes());
+                out.push(b'"');
+            } else {
+                let _ = serde_json::to_writer(&mut *out, &format!("{collection}/{key}"));
+            }
             out.push(b',');
             out.extend_from_slice(&json[head + 1..]);
         } else {
