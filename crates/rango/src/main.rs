@@ -111,8 +111,11 @@ struct ServerArgs {
     #[arg(long = "server.authentication", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     authentication: bool,
     /// File holding the secret that signs and checks JWTs.
-    #[arg(long = "server.jwt-secret-keyfile")]
+    #[arg(long = "server.jwt-secret-keyfile", conflicts_with = "jwt_secret_folder")]
     jwt_secret_keyfile: Option<PathBuf>,
+    /// Folder of JWT secret files: the first by name signs, all are accepted (rotation).
+    #[arg(long = "server.jwt-secret-folder")]
+    jwt_secret_folder: Option<PathBuf>,
     /// Largest request body accepted, in bytes (after decompression).
     #[arg(long = "server.maximal-body-size", default_value_t = 512 << 20)]
     maximal_body_size: usize,
@@ -174,12 +177,10 @@ async fn shutdown_signal() {
 
 fn run_server(args: ServerArgs) -> anyhow::Result<()> {
     init_logging(&args)?;
-    let jwt_secret = match &args.jwt_secret_keyfile {
-        Some(path) => {
-            let s = std::fs::read(path).with_context(|| format!("cannot read --server.jwt-secret-keyfile {}", path.display()))?;
-            Some(s.trim_ascii().to_vec())
-        }
-        None => None,
+    let jwt_secret = match (&args.jwt_secret_keyfile, &args.jwt_secret_folder) {
+        (Some(file), _) => server::auth::SecretSource::File(file.clone()),
+        (None, Some(folder)) => server::auth::SecretSource::Folder(folder.clone()),
+        (None, None) => server::auth::SecretSource::Generated,
     };
     let config = server::Config {
         endpoint: args.endpoint,

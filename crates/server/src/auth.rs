@@ -1,72 +1,125 @@
-//! Authentication: HTTP Basic for `root`, and JWTs signed with the server's secret (HS256),
-//! both user tokens (`preferred_username`) and superuser tokens (`server_id`), as ArangoDB
-//! issues and accepts them. Users other than root arrive with the users issue.
+//! Credentials: HTTP Basic, and JWTs signed with the server's secret (HS256), both user
+//! tokens (`preferred_username`, from `/_open/auth`) and superuser tokens (`server_id`), as
+//! ArangoDB issues and accepts them. Secrets come from `--server.jwt-secret-keyfile`, or
+//! from every file in `--server.jwt-secret-folder` (rotation: the first file by name signs,
+//! all are accepted), or are made up at start; `/_admin/server/jwt` reloads them.
 
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use parking_lot::RwLock;
 use serde_json::{json, Value};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// Lifetime of tokens from `/_open/auth`, as ArangoDB's `--server.session-timeout` default.
 pub const SESSION_TIMEOUT_S: u64 = 3600;
 /// Longest `Authorization` header looked at.
 const AUTH_HEADER_BYTES_MAX: usize = 16 * 1024;
+/// Largest secret file read.
+const SECRET_BYTES_MAX: u64 = 64 * 1024;
+
+/// Where the JWT secrets come from.
+#[derive(Clone, Debug)]
+pub enum SecretSource {
+    Generated,
+    File(PathBuf),
+    Folder(PathBuf),
+}
+
+/// What an `Authorization` header claims. Basic passwords are checked by the caller against
+/// the users; tokens are checked here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    Basic { user: String, password: String },
+    /// A valid user token for this user (whose existence the caller checks).
+    Token(String),
+    /// A valid superuser token (servers talking to servers).
+    Superuser,
+    /// Present but malformed, badly signed or expired.
+    Invalid,
+}
 
 pub struct Auth {
     pub enabled: bool,
-    root_password: String,
-    jwt_secret: Vec<u8>,
+    /// Active secret first.
+    secrets: RwLock<Vec<Vec<u8>>>,
+    source: SecretSource,
 }
 
-/// Who a request comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Caller {
-    User(String),
-    /// A superuser token signed with the cluster's secret (servers talking to servers).
-    Superuser,
+fn read_secrets(source: &SecretSource) -> Result<Vec<Vec<u8>>, String> {
+    let read = |p: &PathBuf| -> Result<Vec<u8>, String> {
+        let meta = std::fs::metadata(p).map_err(|e| format!("cannot read JWT secret {}: {e}", p.display()))?;
+        if meta.len() > SECRET_BYTES_MAX {
+            return Err(format!("JWT secret {} is larger than {SECRET_BYTES_MAX} bytes", p.display()));
+        }
+        let s = std::fs::read(p).map_err(|e| format!("cannot read JWT secret {}: {e}", p.display()))?;
+        let s = s.trim_ascii().to_vec();
+        if s.is_empty() {
+            return Err(format!("JWT secret {} is empty", p.display()));
+        }
+        Ok(s)
+    };
+    match source {
+        SecretSource::Generated => {
+            use rand::RngCore;
+            let mut s = vec![0u8; 32];
+            rand::rng().fill_bytes(&mut s);
+            Ok(vec![s])
+        }
+        SecretSource::File(p) => Ok(vec![read(p)?]),
+        SecretSource::Folder(dir) => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| format!("cannot read --server.jwt-secret-folder {}: {e}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(format!("--server.jwt-secret-folder {} holds no secret", dir.display()));
+            }
+            files.iter().map(read).collect()
+        }
+    }
 }
 
 impl Auth {
-    pub fn new(enabled: bool, root_password: String, jwt_secret: Vec<u8>) -> Auth {
-        Auth { enabled, root_password, jwt_secret }
+    pub fn new(enabled: bool, source: SecretSource) -> Result<Auth, String> {
+        Ok(Auth { enabled, secrets: RwLock::new(read_secrets(&source)?), source })
     }
 
-    /// Checks an `Authorization` header; `None` means not authenticated.
-    pub fn check(&self, header: Option<&[u8]>) -> Option<Caller> {
-        let header = std::str::from_utf8(header?).ok().filter(|h| h.len() <= AUTH_HEADER_BYTES_MAX)?;
-        let (scheme, value) = header.split_once(' ')?;
-        match scheme.to_ascii_lowercase().as_str() {
-            "basic" => {
-                let (user, password) = Self::basic_credentials(header.as_bytes())?;
-                self.check_password(&user, &password).then_some(Caller::User(user))
-            }
-            "bearer" => self.check_token(value.trim()),
-            _ => None,
+    /// Reads the secrets again (`POST /_admin/server/jwt`). A generated secret stays.
+    pub fn reload(&self) -> Result<(), String> {
+        if !matches!(self.source, SecretSource::Generated) {
+            *self.secrets.write() = read_secrets(&self.source)?;
         }
+        Ok(())
     }
 
-    /// User name and password of a Basic header.
-    pub fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
-        let header = std::str::from_utf8(header).ok().filter(|h| h.len() <= AUTH_HEADER_BYTES_MAX)?;
-        let (scheme, value) = header.split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return None;
-        }
-        let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
-        let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
-        Some((user.to_string(), password.to_string()))
+    /// `{"active":{"sha256":…},"passive":[…]}`: digests of the secrets, never the secrets.
+    pub fn secrets_info(&self) -> Value {
+        let secrets = self.secrets.read();
+        let digest = |s: &Vec<u8>| json!({"sha256": Sha256::digest(s).iter().map(|b| format!("{b:02x}")).collect::<String>()});
+        json!({"active": secrets.first().map(digest), "passive": secrets.iter().skip(1).map(digest).collect::<Vec<_>>()})
     }
 
-    /// Whether `password` is root's. Other users are checked against `_users` by the caller.
-    pub fn check_password(&self, user: &str, password: &str) -> bool {
-        // Compare in constant time so that timing does not reveal the password.
-        user == "root" && constant_time_eq(password.as_bytes(), self.root_password.as_bytes())
+    /// Reads an `Authorization` header; `None` if there is none.
+    pub fn credentials(&self, header: Option<&[u8]>) -> Option<Credentials> {
+        let header = header?;
+        let Some(text) = std::str::from_utf8(header).ok().filter(|h| h.len() <= AUTH_HEADER_BYTES_MAX) else {
+            return Some(Credentials::Invalid);
+        };
+        let (scheme, value) = text.split_once(' ').unwrap_or((text, ""));
+        Some(match scheme.to_ascii_lowercase().as_str() {
+            "basic" => basic(value.trim()).unwrap_or(Credentials::Invalid),
+            "bearer" => self.check_token(value.trim()).unwrap_or(Credentials::Invalid),
+            _ => Credentials::Invalid,
+        })
     }
 
-    fn check_token(&self, token: &str) -> Option<Caller> {
+    fn check_token(&self, token: &str) -> Option<Credentials> {
         let mut parts = token.split('.');
         let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() {
@@ -77,11 +130,17 @@ impl Auth {
             return None;
         }
         let signature = URL_SAFE_NO_PAD.decode(s).ok()?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.jwt_secret).ok()?;
-        mac.update(h.as_bytes());
-        mac.update(b".");
-        mac.update(p.as_bytes());
-        mac.verify_slice(&signature).ok()?;
+        let signed_by_us = self.secrets.read().iter().any(|secret| {
+            Hmac::<Sha256>::new_from_slice(secret).is_ok_and(|mut mac| {
+                mac.update(h.as_bytes());
+                mac.update(b".");
+                mac.update(p.as_bytes());
+                mac.verify_slice(&signature).is_ok()
+            })
+        });
+        if !signed_by_us {
+            return None;
+        }
         let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?;
         if payload.get("iss").and_then(Value::as_str) != Some("arangodb") {
             return None;
@@ -92,20 +151,19 @@ impl Auth {
             }
         }
         if payload.get("server_id").is_some() {
-            return Some(Caller::Superuser);
+            return Some(Credentials::Superuser);
         }
-        // The user's existence and access are checked by the caller against `_users`.
-        let user = payload.get("preferred_username")?.as_str()?;
-        Some(Caller::User(user.to_string()))
+        Some(Credentials::Token(payload.get("preferred_username")?.as_str()?.to_string()))
     }
 
-    /// A user token as `POST /_open/auth` returns it.
+    /// A user token as `POST /_open/auth` returns it, signed with the active secret.
     pub fn issue_token(&self, user: &str) -> String {
         let now = now_s();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = json!({"preferred_username": user, "iss": "arangodb", "iat": now, "exp": now + SESSION_TIMEOUT_S});
         let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.jwt_secret) else { return String::new() };
+        let secrets = self.secrets.read();
+        let Some(Ok(mut mac)) = secrets.first().map(|s| Hmac::<Sha256>::new_from_slice(s)) else { return String::new() };
         mac.update(header.as_bytes());
         mac.update(b".");
         mac.update(payload.as_bytes());
@@ -114,51 +172,73 @@ impl Auth {
     }
 }
 
-fn now_s() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+fn basic(value: &str) -> Option<Credentials> {
+    let decoded = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
+    let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
+    if user.is_empty() {
+        return None;
+    }
+    Some(Credentials::Basic { user: user.to_string(), password: password.to_string() })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= (*x ^ b.get(i).copied().unwrap_or(0)) as usize;
-    }
-    diff == 0
+fn now_s() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn auth() -> Auth {
-        Auth::new(true, "pw".into(), b"secret".to_vec())
+    fn auth_with(secret: &[u8]) -> Auth {
+        let dir = tempfile_free_dir();
+        let path = dir.join("secret");
+        std::fs::write(&path, secret).unwrap();
+        Auth::new(true, SecretSource::File(path)).unwrap()
+    }
+
+    fn tempfile_free_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rango-auth-test-{}-{}", std::process::id(), rand::random::<u64>()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
     }
 
     #[test]
-    fn basic_auth_for_root_only() {
-        let a = auth();
-        let h = |s: &str| format!("Basic {}", STANDARD.encode(s));
-        assert_eq!(a.check(Some(h("root:pw").as_bytes())), Some(Caller::User("root".into())));
-        assert_eq!(a.check(Some(h("root:px").as_bytes())), None);
-        assert_eq!(a.check(Some(h("bob:pw").as_bytes())), None);
-        assert_eq!(a.check(Some(b"Basic !!!")), None);
-        assert_eq!(a.check(Some(b"Basic")), None);
-        assert_eq!(a.check(None), None);
+    fn basic_headers_are_parsed() {
+        let a = auth_with(b"secret");
+        let h = format!("Basic {}", STANDARD.encode("root:pw"));
+        assert_eq!(a.credentials(Some(h.as_bytes())), Some(Credentials::Basic { user: "root".into(), password: "pw".into() }));
+        for bad in ["Basic !!!", "Basic", "Digest x", "Bearer", "Bearer a.b.c"] {
+            assert_eq!(a.credentials(Some(bad.as_bytes())), Some(Credentials::Invalid), "{bad}");
+        }
+        assert_eq!(a.credentials(Some(&[0xff, 0xfe])), Some(Credentials::Invalid));
+        assert_eq!(a.credentials(None), None);
     }
 
     #[test]
     fn tokens_round_trip_and_tampering_fails() {
-        let a = auth();
-        let t = a.issue_token("root");
-        assert_eq!(a.check(Some(format!("bearer {t}").as_bytes())), Some(Caller::User("root".into())));
+        let a = auth_with(b"secret");
+        let t = a.issue_token("bob");
+        assert_eq!(a.credentials(Some(format!("bearer {t}").as_bytes())), Some(Credentials::Token("bob".into())));
         let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
         parts[1] = URL_SAFE_NO_PAD.encode(r#"{"preferred_username":"root","iss":"arangodb","exp":99999999999}"#);
-        assert_eq!(a.check(Some(format!("bearer {}", parts.join(".")).as_bytes())), None);
+        assert_eq!(a.credentials(Some(format!("bearer {}", parts.join(".")).as_bytes())), Some(Credentials::Invalid));
         let none_alg = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), parts[1]);
-        assert_eq!(a.check(Some(format!("bearer {none_alg}").as_bytes())), None);
-        let bob = a.issue_token("bob");
-        assert_eq!(a.check(Some(format!("bearer {bob}").as_bytes())), Some(Caller::User("bob".into())));
-        let other = Auth::new(true, "pw".into(), b"other".to_vec());
-        assert_eq!(other.check(Some(format!("bearer {t}").as_bytes())), None);
+        assert_eq!(a.credentials(Some(format!("bearer {none_alg}").as_bytes())), Some(Credentials::Invalid));
+        let other = auth_with(b"other");
+        assert_eq!(other.credentials(Some(format!("bearer {t}").as_bytes())), Some(Credentials::Invalid));
+    }
+
+    #[test]
+    fn secret_folders_rotate() {
+        let dir = tempfile_free_dir();
+        std::fs::write(dir.join("a-new"), b"new").unwrap();
+        std::fs::write(dir.join("b-old"), b"old").unwrap();
+        let a = Auth::new(true, SecretSource::Folder(dir.clone())).unwrap();
+        let old = auth_with(b"old").issue_token("u");
+        assert_eq!(a.credentials(Some(format!("bearer {old}").as_bytes())), Some(Credentials::Token("u".into())));
+        assert_eq!(a.secrets_info()["passive"].as_array().unwrap().len(), 1);
+        std::fs::remove_file(dir.join("b-old")).unwrap();
+        a.reload().unwrap();
+        assert_eq!(a.credentials(Some(format!("bearer {old}").as_bytes())), Some(Credentials::Invalid));
     }
 }

@@ -16,10 +16,12 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 
-use crate::auth::Caller;
+use crate::access::{self, Level};
+use crate::auth::Credentials;
+use crate::req::Caller;
 use crate::req::{decode_segment, parse_query, Req};
 use crate::resp::Resp;
-use crate::routes::NOT_BUILT_PREFIXES;
+use crate::routes::{Need, NOT_BUILT_PREFIXES};
 use crate::Ctx;
 
 pub async fn serve(listener: tokio::net::TcpListener, ctx: Arc<Ctx>, shutdown: impl std::future::Future<Output = ()>) {
@@ -144,12 +146,13 @@ async fn prepare(ctx: &Ctx, request: Request<Incoming>) -> Result<Req, ArangoErr
         headers: parts.headers,
         body,
         user: None,
+        caller: None,
     })
 }
 
 async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
-    let found = ctx.router.find(&req.method, &req.segments, &req.path).map(|(r, params)| (r.handler, r.open, params));
-    let (handler, open, params) = match found {
+    let found = ctx.router.find(&req.method, &req.segments, &req.path).map(|(r, params)| (r.handler, r.need, params));
+    let (handler, need, params) = match found {
         Ok(f) => f,
         Err(e) => {
             // Unknown paths and unknown methods of partly built API families are "not built".
@@ -160,17 +163,22 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
         }
     };
     req.params = params;
-    if ctx.auth.enabled {
+    req.caller = if ctx.auth.enabled {
         match authenticate(&ctx, &req) {
-            Some(user) => req.user = Some(user),
-            None if open => {}
-            None => {
-                return Resp::error(&err!(errors::ERROR_FORBIDDEN, "not authorized to execute this request").status(401))
-                    .header(hyper::header::WWW_AUTHENTICATE, "Bearer token_type=\"JWT\", realm=\"ArangoDB\"");
-            }
+            Ok(caller) => caller,
+            Err(()) if need == Need::Open => None,
+            Err(()) => return unauthorized(),
         }
     } else {
-        req.user = Some("root".into());
+        Some(Caller::Superuser)
+    };
+    req.user = match &req.caller {
+        Some(Caller::User(u)) => Some(u.clone()),
+        Some(Caller::Superuser) => Some("root".into()),
+        None => None,
+    };
+    if let Err(resp) = authorize(&ctx, &req, need) {
+        return resp;
     }
     // Every route lives in a database; an unknown one ends the request (after authentication,
     // so that unauthenticated clients learn nothing about which databases exist).
@@ -188,25 +196,64 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     }
 }
 
-/// Who sent the request, if the credentials hold and the user may use the database:
-/// root (by password or token), a superuser token, or a user stored in `_users` with a grant
-/// on the database.
-fn authenticate(ctx: &Ctx, req: &Req) -> Option<String> {
-    let header = req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)?;
-    let stored = match ctx.auth.check(Some(header)) {
-        Some(Caller::Superuser) => return Some("root".into()),
-        Some(Caller::User(u)) if u == "root" => return Some(u),
-        Some(Caller::User(u)) => crate::api::users::lookup_active(ctx, &u)?,
-        None => {
-            let (user, password) = crate::auth::Auth::basic_credentials(header)?;
-            if user == "root" {
-                return None;
-            }
-            crate::api::users::authenticate(ctx, &user, &password)?
-        }
+fn unauthorized() -> Resp {
+    Resp::error(&err!(errors::ERROR_FORBIDDEN, "not authorized to execute this request").status(401))
+        .header(hyper::header::WWW_AUTHENTICATE, "Bearer token_type=\"JWT\", realm=\"ArangoDB\"")
+}
+
+fn forbidden() -> Resp {
+    Resp::error(&err!(errors::ERROR_FORBIDDEN, "forbidden"))
+}
+
+/// Checks the `Authorization` header: `Ok(None)` without one, `Err` if it is wrong.
+fn authenticate(ctx: &Ctx, req: &Req) -> Result<Option<Caller>, ()> {
+    match ctx.auth.credentials(req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
+        None => Ok(None),
+        Some(Credentials::Basic { user, password }) if ctx.users.authenticate(&user, &password) => Ok(Some(Caller::User(user))),
+        Some(Credentials::Token(user)) if ctx.users.is_active(&user) => Ok(Some(Caller::User(user))),
+        Some(Credentials::Superuser) => Ok(Some(Caller::Superuser)),
+        Some(_) => Err(()),
+    }
+}
+
+/// Whether the caller may use the route: 401 without credentials or without access to the
+/// database, 403 without the access level the route needs.
+fn authorize(ctx: &Ctx, req: &Req, need: Need) -> Result<(), Resp> {
+    if need == Need::Open {
+        return Ok(());
+    }
+    let name = match &req.caller {
+        None => return Err(unauthorized()),
+        Some(Caller::Superuser) => return Ok(()),
+        Some(Caller::User(name)) => name,
     };
-    let write = !matches!(req.method, Method::GET | Method::HEAD);
-    crate::api::users::may_use(&stored, &req.db, write).then(|| stored["user"].as_str().unwrap_or_default().to_string())
+    let user = ctx.users.get(name).ok_or_else(unauthorized)?;
+    let is_admin = user.grants.database(access::SYSTEM) == Level::Rw;
+    if let Need::SelfOrAdmin(i) = need {
+        return if i == usize::MAX || is_admin || req.param(i) == name { Ok(()) } else { Err(forbidden()) };
+    }
+    let db_level = user.grants.database(&req.db);
+    if db_level < Level::Ro {
+        return Err(unauthorized());
+    }
+    let collection_level = |col: &str| -> Level {
+        // Collections may be named by id; access is granted by name.
+        let name = ctx.store.database(&req.db).ok().and_then(|db| db.collection(col).ok()).map_or(col.to_string(), |c| c.name());
+        user.grants.collection(&req.db, &name)
+    };
+    let ok = match need {
+        Need::Open | Need::SelfOrAdmin(_) => true,
+        Need::Db(level) => db_level >= level,
+        Need::Admin => is_admin,
+        Need::Col(i, level) => collection_level(req.param(i)) >= level,
+        // Without a collection the handler answers ArangoDB's "collection missing" error.
+        Need::ColQuery(level) => req.query("collection").is_none_or(|c| c.is_empty() || collection_level(c) >= level),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
 }
 
 fn run(ctx: &Ctx, handler: crate::routes::Handler, req: &mut Req) -> Resp {

@@ -6,12 +6,14 @@
 //!
 //! **API Boundary:** only this crate knows routes and wire shapes.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod http;
 pub mod req;
 pub mod resp;
 pub mod routes;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,9 +31,9 @@ pub struct Config {
     pub database_directory: PathBuf,
     /// `--server.authentication`.
     pub authentication: bool,
-    /// Contents of `--server.jwt-secret-keyfile`, if given.
-    pub jwt_secret: Option<Vec<u8>>,
-    /// From `ARANGO_ROOT_PASSWORD`.
+    /// `--server.jwt-secret-keyfile` or `--server.jwt-secret-folder`.
+    pub jwt_secret: auth::SecretSource,
+    /// From `ARANGO_ROOT_PASSWORD`; sets root's password when the database is created.
     pub root_password: String,
     /// `--server.maximal-body-size`: the largest request body accepted, after decompression.
     pub maximal_body_size_bytes: usize,
@@ -43,6 +45,7 @@ pub struct Config {
 pub struct Ctx {
     pub store: Store,
     pub auth: auth::Auth,
+    pub users: users::Users,
     pub config: Config,
     pub started: Instant,
     pub router: routes::Router,
@@ -56,6 +59,10 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot open the database in {dir}: {source}")]
     Open { dir: String, source: docstore::OpenError },
+    #[error("{0}")]
+    Secret(String),
+    #[error("cannot load users: {0}")]
+    Users(errors::ArangoError),
     #[error("cannot create the database directory {dir}: {source}")]
     Directory { dir: String, source: std::io::Error },
 }
@@ -83,15 +90,12 @@ pub async fn start(
     std::fs::create_dir_all(&config.database_directory).map_err(|source| StartError::Directory { dir: dir.clone(), source })?;
     let store = Store::open(&config.database_directory.join("engine-rocksdb"), config.extended_names)
         .map_err(|source| StartError::Open { dir, source })?;
-    let secret = config.jwt_secret.clone().unwrap_or_else(|| {
-        use rand::RngCore;
-        let mut s = vec![0u8; 32];
-        rand::rng().fill_bytes(&mut s);
-        s
-    });
+    let auth = auth::Auth::new(config.authentication, config.jwt_secret.clone()).map_err(StartError::Secret)?;
+    let users = users::Users::load(&store, &config.root_password).map_err(StartError::Users)?;
     let ctx = Arc::new(Ctx {
         store,
-        auth: auth::Auth::new(config.authentication, config.root_password.clone(), secret),
+        auth,
+        users,
         config,
         started: Instant::now(),
         router: routes::Router::new(),

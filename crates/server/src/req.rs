@@ -21,8 +21,17 @@ pub struct Req {
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The authenticated user, if any.
+    /// The authenticated user's name (`root` for superusers), if any.
     pub user: Option<String>,
+    pub caller: Option<Caller>,
+}
+
+/// Who sent a request, once its credentials are checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A superuser token, or any request when authentication is off.
+    Superuser,
+    User(String),
 }
 
 impl Req {

@@ -4,12 +4,31 @@
 use errors::{err, Result, ERROR_HTTP_METHOD_NOT_ALLOWED, ERROR_HTTP_NOT_FOUND};
 use hyper::Method;
 
+use crate::access::Level;
 use crate::api::{admin, collection, database, document, import, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
 
 pub type Handler = fn(&Ctx, &mut Req) -> Result<Resp>;
+
+/// What a caller needs for a route. Everything but `Open` needs valid credentials, and,
+/// unless said otherwise, at least read access to the database in the URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone, even without credentials.
+    Open,
+    /// This access level on the database.
+    Db(Level),
+    /// Read-write access to `_system`: ArangoDB's administrators.
+    Admin,
+    /// The user named by this path parameter, or an administrator; no database check.
+    SelfOrAdmin(usize),
+    /// This access level on the collection named by this path parameter.
+    Col(usize, Level),
+    /// This access level on the collection named by the `collection` query parameter.
+    ColQuery(Level),
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Seg {
@@ -21,8 +40,7 @@ pub struct Route {
     pub method: Method,
     pub pattern: &'static str,
     pub handler: Handler,
-    /// Reachable without credentials.
-    pub open: bool,
+    pub need: Need,
     segs: Vec<Seg>,
 }
 
@@ -30,62 +48,80 @@ pub struct Router {
     routes: Vec<Route>,
 }
 
-/// `(method, pattern, handler, open)`; `:name` matches one path segment.
-type Entry = (Method, &'static str, Handler, bool);
+/// `(method, pattern, handler, need)`; `:name` matches one path segment.
+type Entry = (Method, &'static str, Handler, Need);
 
 fn table() -> Vec<Entry> {
+    use Level::{Ro, Rw};
     use Method as M;
+    use Need::{Admin, Col, ColQuery, Db, Open, SelfOrAdmin};
     vec![
-        (M::GET, "/_api/version", admin::version, false),
-        (M::GET, "/_api/engine", admin::engine, false),
-        (M::GET, "/_admin/server/role", admin::role, false),
-        (M::GET, "/_admin/server/availability", admin::availability, true),
-        (M::GET, "/_admin/time", admin::time, false),
-        (M::GET, "/_admin/status", admin::status, false),
-        (M::GET, "/_admin/echo", admin::echo, false),
-        (M::POST, "/_admin/echo", admin::echo, false),
-        (M::PUT, "/_admin/echo", admin::echo, false),
-        (M::POST, "/_open/auth", admin::open_auth, true),
-        (M::GET, "/_api/database", database::list, false),
-        (M::GET, "/_api/database/user", database::list_user, false),
-        (M::GET, "/_api/database/current", database::current, false),
-        (M::POST, "/_api/database", database::create, false),
-        (M::DELETE, "/_api/database/:name", database::drop, false),
-        (M::GET, "/_api/collection", collection::list, false),
-        (M::POST, "/_api/collection", collection::create, false),
-        (M::GET, "/_api/collection/:name", collection::get, false),
-        (M::DELETE, "/_api/collection/:name", collection::drop, false),
-        (M::GET, "/_api/collection/:name/properties", collection::properties, false),
-        (M::PUT, "/_api/collection/:name/properties", collection::set_properties, false),
-        (M::GET, "/_api/collection/:name/count", collection::count, false),
-        (M::GET, "/_api/collection/:name/figures", collection::figures, false),
-        (M::GET, "/_api/collection/:name/revision", collection::revision, false),
-        (M::GET, "/_api/collection/:name/checksum", collection::checksum, false),
-        (M::GET, "/_api/collection/:name/shards", collection::shards, false),
-        (M::PUT, "/_api/collection/:name/truncate", collection::truncate, false),
-        (M::PUT, "/_api/collection/:name/rename", collection::rename, false),
-        (M::PUT, "/_api/collection/:name/recalculateCount", collection::recalculate_count, false),
-        (M::PUT, "/_api/collection/:name/compact", collection::compact, false),
-        (M::PUT, "/_api/collection/:name/load", collection::load, false),
-        (M::PUT, "/_api/collection/:name/unload", collection::unload, false),
-        (M::PUT, "/_api/collection/:name/loadIndexesIntoMemory", collection::load_indexes, false),
-        (M::PUT, "/_api/collection/:name/responsibleShard", collection::responsible_shard, false),
-        (M::POST, "/_api/document/:collection", document::insert, false),
-        (M::PUT, "/_api/document/:collection", document::replace_many, false),
-        (M::PATCH, "/_api/document/:collection", document::update_many, false),
-        (M::DELETE, "/_api/document/:collection", document::remove_many, false),
-        (M::GET, "/_api/document/:collection/:key", document::get, false),
-        (M::HEAD, "/_api/document/:collection/:key", document::head, false),
-        (M::PUT, "/_api/document/:collection/:key", document::replace_one, false),
-        (M::PATCH, "/_api/document/:collection/:key", document::update_one, false),
-        (M::DELETE, "/_api/document/:collection/:key", document::remove_one, false),
-        (M::GET, "/_api/edges/:collection", document::edges, false),
-        (M::POST, "/_api/import", import::import, false),
-        (M::GET, "/_api/user", users::list, false),
-        (M::GET, "/_api/user/:name", users::get, false),
-        (M::DELETE, "/_api/user/:name", users::remove, false),
-        (M::GET, "/_api/tasks", admin::tasks, false),
-        (M::GET, "/_api/key-generators", collection::key_generators, false),
+        (M::GET, "/_api/version", admin::version, Db(Ro)),
+        (M::GET, "/_api/engine", admin::engine, Db(Ro)),
+        (M::GET, "/_admin/server/role", admin::role, Db(Ro)),
+        (M::GET, "/_admin/server/availability", admin::availability, Open),
+        (M::GET, "/_admin/time", admin::time, Db(Ro)),
+        (M::GET, "/_admin/status", admin::status, Db(Ro)),
+        (M::GET, "/_admin/echo", admin::echo, Db(Ro)),
+        (M::POST, "/_admin/echo", admin::echo, Db(Ro)),
+        (M::PUT, "/_admin/echo", admin::echo, Db(Ro)),
+        (M::GET, "/_admin/server/jwt", admin::jwt_secrets, Admin),
+        (M::POST, "/_admin/server/jwt", admin::jwt_reload, Admin),
+        (M::POST, "/_open/auth", admin::open_auth, Open),
+        (M::GET, "/_api/tasks", admin::tasks, Db(Ro)),
+        (M::GET, "/_api/database", database::list, Db(Ro)),
+        (M::GET, "/_api/database/user", database::list_user, Db(Ro)),
+        (M::GET, "/_api/database/current", database::current, Db(Ro)),
+        (M::POST, "/_api/database", database::create, Admin),
+        (M::DELETE, "/_api/database/:name", database::drop, Admin),
+        (M::GET, "/_api/collection", collection::list, Db(Ro)),
+        (M::POST, "/_api/collection", collection::create, Db(Rw)),
+        (M::GET, "/_api/collection/:name", collection::get, Col(0, Ro)),
+        (M::DELETE, "/_api/collection/:name", collection::drop, Db(Rw)),
+        (M::GET, "/_api/collection/:name/properties", collection::properties, Col(0, Ro)),
+        (M::PUT, "/_api/collection/:name/properties", collection::set_properties, Db(Rw)),
+        (M::GET, "/_api/collection/:name/count", collection::count, Col(0, Ro)),
+        (M::GET, "/_api/collection/:name/figures", collection::figures, Col(0, Ro)),
+        (M::GET, "/_api/collection/:name/revision", collection::revision, Col(0, Ro)),
+        (M::GET, "/_api/collection/:name/checksum", collection::checksum, Col(0, Ro)),
+        (M::GET, "/_api/collection/:name/shards", collection::shards, Col(0, Ro)),
+        (M::PUT, "/_api/collection/:name/truncate", collection::truncate, Col(0, Rw)),
+        (M::PUT, "/_api/collection/:name/rename", collection::rename, Db(Rw)),
+        (M::PUT, "/_api/collection/:name/recalculateCount", collection::recalculate_count, Col(0, Rw)),
+        (M::PUT, "/_api/collection/:name/compact", collection::compact, Col(0, Rw)),
+        (M::PUT, "/_api/collection/:name/load", collection::load, Col(0, Ro)),
+        (M::PUT, "/_api/collection/:name/unload", collection::unload, Col(0, Ro)),
+        (M::PUT, "/_api/collection/:name/loadIndexesIntoMemory", collection::load_indexes, Col(0, Ro)),
+        (M::PUT, "/_api/collection/:name/responsibleShard", collection::responsible_shard, Col(0, Ro)),
+        (M::GET, "/_api/key-generators", collection::key_generators, Db(Ro)),
+        (M::POST, "/_api/document/:collection", document::insert, Col(0, Rw)),
+        // `PUT …?onlyget=true` reads; the handler checks write access for real replaces.
+        (M::PUT, "/_api/document/:collection", document::replace_many, Col(0, Ro)),
+        (M::PATCH, "/_api/document/:collection", document::update_many, Col(0, Rw)),
+        (M::DELETE, "/_api/document/:collection", document::remove_many, Col(0, Rw)),
+        (M::GET, "/_api/document/:collection/:key", document::get, Col(0, Ro)),
+        (M::HEAD, "/_api/document/:collection/:key", document::head, Col(0, Ro)),
+        (M::PUT, "/_api/document/:collection/:key", document::replace_one, Col(0, Rw)),
+        (M::PATCH, "/_api/document/:collection/:key", document::update_one, Col(0, Rw)),
+        (M::DELETE, "/_api/document/:collection/:key", document::remove_one, Col(0, Rw)),
+        (M::GET, "/_api/edges/:collection", document::edges, Col(0, Ro)),
+        (M::POST, "/_api/import", import::import, ColQuery(Rw)),
+        (M::GET, "/_api/user", users::list, SelfOrAdmin(usize::MAX)),
+        (M::POST, "/_api/user", users::create, Admin),
+        (M::GET, "/_api/user/:user", users::get, SelfOrAdmin(0)),
+        (M::PUT, "/_api/user/:user", users::replace, SelfOrAdmin(0)),
+        (M::PATCH, "/_api/user/:user", users::update, SelfOrAdmin(0)),
+        (M::DELETE, "/_api/user/:user", users::remove, Admin),
+        (M::GET, "/_api/user/:user/database", users::databases, SelfOrAdmin(0)),
+        (M::GET, "/_api/user/:user/database/:db", users::database_level, SelfOrAdmin(0)),
+        (M::GET, "/_api/user/:user/database/:db/:col", users::collection_level, SelfOrAdmin(0)),
+        (M::PUT, "/_api/user/:user/database/:db", users::grant_database, Admin),
+        (M::PUT, "/_api/user/:user/database/:db/:col", users::grant_collection, Admin),
+        (M::DELETE, "/_api/user/:user/database/:db", users::revoke_database, Admin),
+        (M::DELETE, "/_api/user/:user/database/:db/:col", users::revoke_collection, Admin),
+        (M::GET, "/_api/token/:user", users::list_tokens, SelfOrAdmin(0)),
+        (M::POST, "/_api/token/:user", users::create_token, SelfOrAdmin(0)),
+        (M::DELETE, "/_api/token/:user/:id", users::delete_token, SelfOrAdmin(0)),
     ]
 }
 
@@ -93,11 +129,11 @@ impl Router {
     pub fn new() -> Router {
         let routes = table()
             .into_iter()
-            .map(|(method, pattern, handler, open)| Route {
+            .map(|(method, pattern, handler, need)| Route {
                 method,
                 pattern,
                 handler,
-                open,
+                need,
                 segs: pattern
                     .split('/')
                     .filter(|s| !s.is_empty())
@@ -156,10 +192,10 @@ impl Default for Router {
 /// ArangoDB API families Rango does not serve yet. Requests to them get 501 with
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
-    "/_api/cursor", "/_api/query", "/_api/explain", "/_api/index", "/_api/user", "/_api/transaction",
+    "/_api/cursor", "/_api/query", "/_api/explain", "/_api/index", "/_api/transaction",
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx", "/_api/agency",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
-    "/_api/job", "/_api/tasks", "/_api/token", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
+    "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
     "/_admin/cluster", "/_admin/log", "/_admin/metrics", "/_admin/statistics", "/_admin/backup",
-    "/_admin/license", "/_admin/server/jwt", "/_admin/support-info", "/_admin/routing",
+    "/_admin/license", "/_admin/support-info", "/_admin/routing",
 ];

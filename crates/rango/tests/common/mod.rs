@@ -132,8 +132,7 @@ impl Server {
     }
 
     pub fn auth(&self) -> String {
-        use base64_free::encode;
-        format!("Basic {}", encode(format!("root:{}", self.password).as_bytes()))
+        basic_header("root", &self.password)
     }
 
     /// Sends a request with root's credentials and a JSON (or empty) body.
@@ -188,22 +187,8 @@ fn unsafe_free_sigterm(pid: u32) {
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
 }
 
-/// Base64 for the Basic header, without another dependency.
-mod base64_free {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    pub fn encode(input: &[u8]) -> String {
-        let mut out = String::new();
-        for chunk in input.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
+/// An HTTP Basic `Authorization` header.
+pub fn basic_header(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }

@@ -110,9 +110,7 @@ pub fn open_auth(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     else {
         return Err(err!(ERROR_HTTP_BAD_PARAMETER, "invalid authentication data, expecting username and password"));
     };
-    let password = password.unwrap_or("");
-    let valid = ctx.auth.check_password(user, password) || (user != "root" && crate::api::users::authenticate(ctx, user, password).is_some());
-    if !valid {
+    if !ctx.users.authenticate(user, password.unwrap_or("")) {
         return Err(err!(ERROR_HTTP_UNAUTHORIZED, "Wrong credentials").status(401));
     }
     Ok(Resp::json(200, &json!({"jwt": ctx.auth.issue_token(user)})))
@@ -126,4 +124,15 @@ fn hostname() -> String {
 /// 501), so the list is truthfully empty.
 pub fn tasks(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
     Ok(Resp::json(200, &json!([])))
+}
+
+/// `GET /_admin/server/jwt`: digests of the active and passive JWT secrets.
+pub fn jwt_secrets(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    Ok(Resp::result(200, ctx.auth.secrets_info()))
+}
+
+/// `POST /_admin/server/jwt`: reads the secrets again from the keyfile or folder.
+pub fn jwt_reload(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    ctx.auth.reload().map_err(|e| err!(errors::ERROR_BAD_PARAMETER, "{e}"))?;
+    Ok(Resp::result(200, ctx.auth.secrets_info()))
 }

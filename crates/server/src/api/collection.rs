@@ -13,10 +13,13 @@ use crate::Ctx;
 pub fn list(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let db = api::database(ctx, req)?;
     let exclude_system = req.flag_or("excludeSystem", false);
+    // Collections the caller has no access to are not listed.
+    let grants = api::caller_grants(ctx, req);
+    let visible = |c: &docstore::Collection| grants.as_ref().is_none_or(|g| g.collection(db.name(), &c.name()) > crate::access::Level::None);
     let result: Vec<Value> = db
         .collections()
         .iter()
-        .filter(|c| !(exclude_system && c.is_system()))
+        .filter(|c| !(exclude_system && c.is_system()) && visible(c))
         .map(|c| Value::Object(c.info.read().summary()))
         .collect();
     Ok(Resp::result(200, Value::Array(result)))

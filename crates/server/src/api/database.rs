@@ -22,17 +22,16 @@ pub fn list(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     Ok(Resp::result(200, json!(names)))
 }
 
-/// Databases the caller may use: all of them for root, the granted ones for other users.
+/// Databases the caller may use.
 pub fn list_user(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     api::database(ctx, req)?;
-    let user = req.user.as_deref().unwrap_or("root");
-    let stored = if user == "root" { None } else { crate::api::users::lookup_active(ctx, user) };
+    let grants = api::caller_grants(ctx, req);
     let names: Vec<String> = ctx
         .store
         .databases()
         .iter()
         .map(|d| d.name().to_string())
-        .filter(|d| user == "root" || stored.as_ref().is_some_and(|u| crate::api::users::may_use(u, d, false)))
+        .filter(|d| grants.as_ref().is_none_or(|g| g.database(d) > crate::access::Level::None))
         .collect();
     Ok(Resp::result(200, json!(names)))
 }
@@ -77,5 +76,6 @@ pub fn drop(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     api::database(ctx, req)?;
     require_system(req)?;
     ctx.store.drop_database(req.param(0))?;
+    ctx.users.forget_database(&ctx.store, req.param(0))?;
     Ok(Resp::result(200, json!(true)))
 }

@@ -190,6 +190,8 @@ pub fn replace_many(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     if req.flag_or("onlyget", false) {
         return get_many(ctx, req);
     }
+    let (_, col) = api::collection(ctx, req, req.param(0))?;
+    api::require_collection(ctx, req, &col, crate::access::Level::Rw)?;
     write_many(ctx, req, WriteKind::Replace)
 }
 pub fn update_many(ctx: &Ctx, req: &mut Req) -> Result<Resp> {

@@ -26,3 +26,19 @@ pub fn collection(ctx: &Ctx, req: &Req, name: &str) -> Result<(Arc<Database>, Ar
     let col = db.collection(name)?;
     Ok((db, col))
 }
+
+/// The caller's grants; `None` for superusers (and with authentication off), who may do all.
+pub fn caller_grants(ctx: &Ctx, req: &Req) -> Option<crate::access::Grants> {
+    match &req.caller {
+        Some(crate::req::Caller::User(name)) => Some(ctx.users.get(name).map(|u| u.grants).unwrap_or_default()),
+        _ => None,
+    }
+}
+
+/// Fails with 403 unless the caller has `level` on collection `col` of the request's database.
+pub fn require_collection(ctx: &Ctx, req: &Req, col: &Collection, level: crate::access::Level) -> Result<()> {
+    match caller_grants(ctx, req) {
+        Some(g) if g.collection(&req.db, &col.name()) < level => Err(errors::err!(errors::ERROR_FORBIDDEN, "forbidden")),
+        _ => Ok(()),
+    }
+}

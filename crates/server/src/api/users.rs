@@ -1,160 +1,286 @@
-//! Users in `_system/_users`, in ArangoDB's document shape. Only what database creation
-//! needs so far: create a user (salted SHA-256, as ArangoDB stores `authData.simple`) and
-//! grant it read-write access to a database. Logging in as these users, and `/_api/user`,
-//! come with the users issue.
+//! `/_api/user` (users and their access levels) and `/_api/token` (access tokens).
 
-use docstore::{OverwriteMode, WriteItem, WriteKind, WriteOptions};
-use errors::{Result, ERROR_USER_DUPLICATE};
-use rand::RngCore;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use errors::{err, ArangoError, Result, ERROR_BAD_PARAMETER, ERROR_FORBIDDEN, ERROR_USER_INVALID_NAME,
+    ERROR_USER_NOT_FOUND};
+use serde_json::{json, Map, Value};
 
-use crate::req::Req;
+use crate::access::{Level, SYSTEM};
+use crate::req::{Caller, Req};
 use crate::resp::Resp;
+use crate::users::{token_json, User};
 use crate::Ctx;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Longest user name, in bytes.
+const USER_NAME_BYTES_MAX: usize = 254;
+
+fn is_admin(ctx: &Ctx, req: &Req) -> bool {
+    match &req.caller {
+        Some(Caller::Superuser) => true,
+        Some(Caller::User(name)) => ctx.users.get(name).is_some_and(|u| u.grants.database(SYSTEM) == Level::Rw),
+        None => false,
+    }
 }
 
-/// Creates the users listed in `POST /_api/database`'s `users` (if missing) with `rw` on `db`.
-pub fn grant_on_new_database(ctx: &Ctx, db: &str, users: &[Value]) -> Result<()> {
-    let system = ctx.store.database(docstore::SYSTEM_DATABASE)?;
-    let col = system.collection("_users")?;
-    for u in users {
-        let name = u.get("username").or_else(|| u.get("user")).and_then(Value::as_str).unwrap_or_default();
-        let mut existing = None;
-        ctx.store.scan_documents(&col, |key, doc| {
-            let found = doc.to_value("_users", key).ok().filter(|v| v["user"] == name);
-            existing = found.map(|v| (key.to_string(), v));
-            existing.is_none()
-        })?;
-        let mut doc = match existing {
-            Some((_, v)) => v,
-            None => {
-                let mut salt = [0u8; 8];
-                rand::rng().fill_bytes(&mut salt);
-                let password = u.get("passwd").and_then(Value::as_str).unwrap_or("");
-                let hash = Sha256::new().chain_update(hex(&salt)).chain_update(password).finalize();
-                json!({
-                    "user": name,
-                    "source": "LOCAL",
-                    "active": u.get("active").and_then(Value::as_bool).unwrap_or(true),
-                    "extra": u.get("extra").cloned().unwrap_or(json!({})),
-                    "authData": {"active": true, "simple": {"method": "sha256", "salt": hex(&salt), "hash": hex(&hash)}},
-                    "databases": {},
-                })
-            }
-        };
-        doc["databases"][db] = json!({"permissions": {"read": true, "write": true}});
-        let item = WriteItem { body: doc, key: None, if_match: None };
-        let (mut results, _) = ctx.store.write_documents(
-            &col,
-            WriteKind::Insert(OverwriteMode::Replace),
-            vec![item],
-            &WriteOptions { wait_for_sync: true, ..Default::default() },
-        )?;
-        if let Some(Err(e)) = results.pop() {
-            return Err(if e.error.code == errors::ERROR_ARANGO_UNIQUE_CONSTRAINT_VIOLATED { errors::ArangoError::new(ERROR_USER_DUPLICATE) } else { e.error });
-        }
+fn user_or_404(ctx: &Ctx, name: &str) -> Result<User> {
+    ctx.users.get(name).ok_or_else(|| err!(ERROR_USER_NOT_FOUND, "user not found"))
+}
+
+fn public_resp(status: u16, user: &User) -> Resp {
+    let Value::Object(m) = user.public() else { return Resp::empty(500) };
+    Resp::ok(status, m)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= USER_NAME_BYTES_MAX && !name.contains(':') && !name.chars().any(char::is_control)
+}
+
+/// `GET /_api/user`: every user for administrators, only oneself for others.
+pub fn list(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let admin = is_admin(ctx, req);
+    let users: Vec<Value> = ctx
+        .users
+        .list()
+        .iter()
+        .filter(|u| admin || req.user.as_deref() == Some(u.name.as_str()))
+        .map(User::public)
+        .collect();
+    Ok(Resp::result(200, Value::Array(users)))
+}
+
+/// `POST /_api/user` with `user`, `passwd`, `active`, `extra`.
+pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let body = req.json_object_or_empty()?;
+    let name = body.get("user").and_then(Value::as_str).unwrap_or_default();
+    if !valid_name(name) {
+        return Err(err!(ERROR_USER_INVALID_NAME, "invalid user name"));
+    }
+    let mut user = User::new(name, body.get("passwd").and_then(Value::as_str).unwrap_or(""));
+    apply_fields(&mut user, &body, true)?;
+    ctx.users.create(&ctx.store, user.clone())?;
+    Ok(public_resp(201, &user))
+}
+
+/// Sets `passwd`, `active` and `extra` from a body; `replace` resets what is missing.
+fn apply_fields(user: &mut User, body: &Value, replace: bool) -> Result<()> {
+    match body.get("passwd") {
+        Some(Value::String(p)) => user.set_password(p),
+        None | Some(Value::Null) if replace => user.set_password(""),
+        None | Some(Value::Null) => {}
+        Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "passwd must be a string")),
+    }
+    match body.get("active") {
+        Some(Value::Bool(a)) => user.active = *a,
+        None | Some(Value::Null) if replace => user.active = true,
+        None | Some(Value::Null) => {}
+        Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "active must be a boolean")),
+    }
+    match body.get("extra") {
+        Some(Value::Object(e)) => user.extra = Value::Object(e.clone()),
+        None | Some(Value::Null) if replace => user.extra = json!({}),
+        None | Some(Value::Null) => {}
+        Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "extra must be an object")),
     }
     Ok(())
 }
 
-/// The stored user document of `name`, if any.
-fn stored_user(ctx: &Ctx, name: &str) -> Option<Value> {
-    let col = ctx.store.database(docstore::SYSTEM_DATABASE).ok()?.collection("_users").ok()?;
-    let mut found = None;
-    ctx.store
-        .scan_documents(&col, |key, doc| {
-            found = doc.to_value("_users", key).ok().filter(|v| v["user"] == name);
-            found.is_none()
-        })
-        .ok()?;
-    found
-}
-
-/// Checks a stored user's password (salted SHA-256, as ArangoDB's `authData.simple`).
-/// Returns the user's document if it matches and the user is active.
-pub fn authenticate(ctx: &Ctx, name: &str, password: &str) -> Option<Value> {
-    let user = stored_user(ctx, name)?;
-    let simple = &user["authData"]["simple"];
-    let salt = simple["salt"].as_str()?;
-    let hash = hex(&Sha256::new().chain_update(salt).chain_update(password).finalize());
-    let stored = simple["hash"].as_str()?;
-    let matches = hash.len() == stored.len() && hash.bytes().zip(stored.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
-    (matches && user["active"] != false).then_some(user)
-}
-
-/// A user known from a token: must exist and be active.
-pub fn lookup_active(ctx: &Ctx, name: &str) -> Option<Value> {
-    stored_user(ctx, name).filter(|u| u["active"] != false)
-}
-
-/// Whether a stored user may use database `db` (`write` for anything but reads), from the
-/// `databases` grants in its document. Until the users issue brings full access levels,
-/// only database-level grants exist; `_system` needs an explicit grant too.
-pub fn may_use(user: &Value, db: &str, write: bool) -> bool {
-    let grants = &user["databases"];
-    [db, "*"].iter().any(|d| {
-        let p = &grants[*d]["permissions"];
-        if write { p["write"] == true } else { p["read"] == true }
-    })
-}
-
-/// Users as `/_api/user` lists them: root, then the users stored in `_system/_users`.
-fn all_users(ctx: &Ctx) -> Result<Vec<(Option<String>, Value)>> {
-    let system = ctx.store.database(docstore::SYSTEM_DATABASE)?;
-    let col = system.collection("_users")?;
-    let mut users = vec![(None, json!({"user": "root", "active": true, "extra": {}}))];
-    let mut failure = None;
-    ctx.store.scan_documents(&col, |key, doc| match doc.to_value("_users", key) {
-        Ok(v) => {
-            let entry = json!({"user": v["user"], "active": v["active"], "extra": v["extra"]});
-            users.push((Some(key.to_string()), entry));
-            true
-        }
-        Err(e) => {
-            failure = Some(e);
-            false
-        }
-    })?;
-    failure.map_or(Ok(users), Err)
-}
-
-/// `GET /_api/user`.
-pub fn list(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
-    let users: Vec<Value> = all_users(ctx)?.into_iter().map(|(_, v)| v).collect();
-    Ok(Resp::result(200, Value::Array(users)))
-}
-
-fn find(ctx: &Ctx, name: &str) -> Result<(Option<String>, Value)> {
-    all_users(ctx)?
-        .into_iter()
-        .find(|(_, v)| v["user"] == name)
-        .ok_or_else(|| errors::err!(errors::ERROR_USER_NOT_FOUND, "user not found"))
-}
-
-/// `GET /_api/user/<name>`.
 pub fn get(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    let (_, mut user) = find(ctx, req.param(0))?;
-    user["error"] = json!(false);
-    user["code"] = json!(200);
-    Ok(Resp::json(200, &user))
+    Ok(public_resp(200, &user_or_404(ctx, req.param(0))?))
 }
 
-/// `DELETE /_api/user/<name>`: removes a stored user; root stays.
-pub fn remove(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    let (key, _) = find(ctx, req.param(0))?;
-    let Some(key) = key else {
-        return Err(errors::err!(errors::ERROR_FORBIDDEN, "the root user cannot be removed"));
-    };
-    let col = ctx.store.database(docstore::SYSTEM_DATABASE)?.collection("_users")?;
-    let item = WriteItem { body: json!({}), key: Some(key), if_match: None };
-    let opts = WriteOptions { wait_for_sync: true, ..Default::default() };
-    let (mut results, _) = ctx.store.write_documents(&col, WriteKind::Remove, vec![item], &opts)?;
-    if let Some(Err(e)) = results.pop() {
-        return Err(e.error);
+fn change(ctx: &Ctx, req: &mut Req, replace: bool) -> Result<Resp> {
+    let body = req.json_object_or_empty()?;
+    // Users may change their own password; everything else is for administrators.
+    if !is_admin(ctx, req) && (body.get("active").is_some() || body.get("extra").is_some()) {
+        return Err(err!(ERROR_FORBIDDEN, "forbidden: only administrators may change active or extra"));
     }
-    Ok(Resp::ok(202, serde_json::Map::new()))
+    let user = ctx.users.modify(&ctx.store, req.param(0), |u| apply_fields(u, &body, replace))?;
+    Ok(public_resp(200, &user))
+}
+
+pub fn replace(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    change(ctx, req, true)
+}
+
+pub fn update(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    change(ctx, req, false)
+}
+
+pub fn remove(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    if req.param(0) == "root" {
+        return Err(err!(ERROR_FORBIDDEN, "forbidden: the root user cannot be removed"));
+    }
+    ctx.users.remove(&ctx.store, req.param(0))?;
+    Ok(Resp::ok(202, Map::new()))
+}
+
+/// `GET /_api/user/<user>/database[?full=true]`: the databases the user may use.
+pub fn databases(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let user = user_or_404(ctx, req.param(0))?;
+    let full = req.flag_or("full", false);
+    let mut result = Map::new();
+    for db in ctx.store.databases() {
+        let level = user.grants.database(db.name());
+        if !full {
+            if level > Level::None {
+                result.insert(db.name().to_string(), json!(level.as_str()));
+            }
+            continue;
+        }
+        let mut cols: Map<String, Value> = db
+            .collections()
+            .iter()
+            .map(|c| {
+                let name = c.name();
+                let level = user.grants.collection(db.name(), &name);
+                (name, json!(level.as_str()))
+            })
+            .collect();
+        cols.insert("*".into(), json!(user.grants.configured_collection(db.name(), "*").as_str()));
+        result.insert(db.name().to_string(), json!({"permission": level.as_str(), "collections": cols}));
+    }
+    if full {
+        let star = json!({"permission": user.grants.configured_database("*").as_str(),
+                          "collections": {"*": user.grants.configured_collection("*", "*").as_str()}});
+        result.insert("*".into(), star);
+    }
+    Ok(Resp::result(200, Value::Object(result)))
+}
+
+pub fn database_level(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let user = user_or_404(ctx, req.param(0))?;
+    Ok(Resp::result(200, json!(user.grants.database(req.param(1)).as_str())))
+}
+
+pub fn collection_level(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let user = user_or_404(ctx, req.param(0))?;
+    Ok(Resp::result(200, json!(user.grants.collection(req.param(1), req.param(2)).as_str())))
+}
+
+fn grant_of(req: &Req) -> Result<Level> {
+    let body = req.json_object_or_empty()?;
+    body.get("grant")
+        .and_then(Value::as_str)
+        .and_then(Level::parse)
+        .filter(|l| *l != Level::Undefined)
+        .ok_or_else(|| err!(ERROR_BAD_PARAMETER, "invalid grant: expecting \"rw\", \"ro\" or \"none\""))
+}
+
+fn check_root_system(user: &str, db: &str, col: Option<&str>, level: Option<Level>) -> Result<()> {
+    let lowers = level != Some(Level::Rw);
+    if user == "root" && db == SYSTEM && col.is_none_or(|c| c == "*") && lowers {
+        return Err(err!(ERROR_FORBIDDEN, "Cannot lower access level of 'root' to _system"));
+    }
+    Ok(())
+}
+
+pub fn grant_database(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let level = grant_of(req)?;
+    let (name, db) = (req.param(0).to_string(), req.param(1).to_string());
+    check_root_system(&name, &db, None, Some(level))?;
+    ctx.users.modify(&ctx.store, &name, |u| {
+        u.grants.grant_database(&db, level);
+        Ok(())
+    })?;
+    let mut m = Map::new();
+    m.insert(db, json!(level.as_str()));
+    Ok(Resp::ok(200, m))
+}
+
+pub fn grant_collection(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let level = grant_of(req)?;
+    let (name, db, col) = (req.param(0).to_string(), req.param(1).to_string(), req.param(2).to_string());
+    if col.starts_with('_') {
+        return Err(err!(ERROR_BAD_PARAMETER, "Cannot set rights for system collections"));
+    }
+    if db == "*" && col != "*" {
+        return Err(err!(ERROR_BAD_PARAMETER, "Invalid database / collection pair"));
+    }
+    check_root_system(&name, &db, Some(&col), Some(level))?;
+    ctx.users.modify(&ctx.store, &name, |u| {
+        u.grants.grant_collection(&db, &col, level);
+        Ok(())
+    })?;
+    let mut m = Map::new();
+    m.insert(format!("{db}/{col}"), json!(level.as_str()));
+    Ok(Resp::ok(200, m))
+}
+
+pub fn revoke_database(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let (name, db) = (req.param(0).to_string(), req.param(1).to_string());
+    check_root_system(&name, &db, None, None)?;
+    ctx.users.modify(&ctx.store, &name, |u| {
+        u.grants.revoke_database(&db);
+        Ok(())
+    })?;
+    Ok(Resp::ok(202, Map::new()))
+}
+
+pub fn revoke_collection(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let (name, db, col) = (req.param(0).to_string(), req.param(1).to_string(), req.param(2).to_string());
+    check_root_system(&name, &db, Some(&col), None)?;
+    ctx.users.modify(&ctx.store, &name, |u| {
+        u.grants.revoke_collection(&db, &col);
+        Ok(())
+    })?;
+    Ok(Resp::ok(202, Map::new()))
+}
+
+/// `POST /_api/token/<user>` with `name` and `valid_until` (seconds since 1970).
+pub fn create_token(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let body = req.json_object_or_empty()?;
+    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty());
+    let valid_until = body.get("valid_until").and_then(Value::as_i64);
+    let (Some(name), Some(valid_until)) = (name, valid_until) else {
+        return Err(err!(ERROR_BAD_PARAMETER, "expecting 'name' (a string) and 'valid_until' (seconds since 1970)"));
+    };
+    let mut created = Value::Null;
+    ctx.users.modify(&ctx.store, req.param(0), |u| {
+        if u.tokens.iter().any(|t| t.name == name) {
+            return Err(ArangoError::with_message(ERROR_BAD_PARAMETER, format!("a token named '{name}' exists")).status(409));
+        }
+        created = u.create_token(name, valid_until);
+        Ok(())
+    })?;
+    Ok(Resp::json(200, &created))
+}
+
+pub fn list_tokens(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let user = user_or_404(ctx, req.param(0))?;
+    Ok(Resp::json(200, &json!({"tokens": user.tokens.iter().map(token_json).collect::<Vec<_>>()})))
+}
+
+pub fn delete_token(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let id: u64 = req.param(1).parse().map_err(|_| err!(ERROR_BAD_PARAMETER, "invalid token id"))?;
+    ctx.users.modify(&ctx.store, req.param(0), |u| {
+        let before = u.tokens.len();
+        u.tokens.retain(|t| t.id != id);
+        if u.tokens.len() == before {
+            return Err(ArangoError::with_message(errors::ERROR_HTTP_NOT_FOUND, "token not found"));
+        }
+        Ok(())
+    })?;
+    Ok(Resp::ok(200, Map::new()))
+}
+
+/// Creates the users listed in `POST /_api/database`'s `users` (if missing) and grants
+/// them read-write access to `db`.
+pub fn grant_on_new_database(ctx: &Ctx, db: &str, users: &[Value]) -> Result<()> {
+    for u in users {
+        let name = u.get("username").or_else(|| u.get("user")).and_then(Value::as_str).unwrap_or_default();
+        if !valid_name(name) {
+            return Err(err!(ERROR_USER_INVALID_NAME, "invalid user name"));
+        }
+        let mut user = match ctx.users.get(name) {
+            Some(existing) => existing,
+            None => {
+                let mut user = User::new(name, u.get("passwd").and_then(Value::as_str).unwrap_or(""));
+                let fields = json!({"active": u.get("active").cloned().unwrap_or(Value::Null), "extra": u.get("extra").cloned().unwrap_or(Value::Null)});
+                apply_fields(&mut user, &fields, false)?;
+                user
+            }
+        };
+        user.grants.grant_database(db, Level::Rw);
+        ctx.users.save(&ctx.store, user)?;
+    }
+    Ok(())
 }
