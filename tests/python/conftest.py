@@ -20,14 +20,14 @@ def free_port():
 
 
 class RangoServer:
-    def __init__(self, binary, directory):
+    def __init__(self, binary, directory, extra_args=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.directory = directory
         self.proc = subprocess.Popen(
             [binary, "server", "--server.endpoint", f"tcp://127.0.0.1:{self.port}",
              "--database.directory", os.path.join(directory, "data"),
-             "--log.file", os.path.join(directory, "rango.log")],
+             "--log.file", os.path.join(directory, "rango.log"), *extra_args],
             env={**os.environ, "ARANGO_ROOT_PASSWORD": PASSWORD},
         )
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -124,6 +124,9 @@ fn tokens_from_open_auth_and_access_tokens() {
     let token = t.body["token"].as_str().unwrap().to_string();
     let as_token = basic("tia", &token);
     assert_eq!(s.call_raw("GET", "/_api/version", b"", &[("Authorization", &as_token)]).status, 200);
+    // The token alone, with an empty user name, identifies its user.
+    let token_only = basic("", &token);
+    assert_eq!(s.call_raw("GET", "/_api/version", b"", &[("Authorization", &token_only)]).status, 200);
     let listed = s.get("/_api/token/tia").body["tokens"].clone();
     assert_eq!(listed[0]["name"], "ci");
     assert!(listed[0].get("token").is_none(), "tokens are shown once");

@@ -175,7 +175,8 @@ impl Auth {
 fn basic(value: &str) -> Option<Credentials> {
     let decoded = String::from_utf8(STANDARD.decode(value).ok()?).ok()?;
     let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
-    if user.is_empty() {
+    // An empty user name is only meaningful with an access token as the password.
+    if user.is_empty() && password.is_empty() {
         return None;
     }
     Some(Credentials::Basic { user: user.to_string(), password: password.to_string() })
@@ -207,7 +208,8 @@ mod tests {
         let a = auth_with(b"secret");
         let h = format!("Basic {}", STANDARD.encode("root:pw"));
         assert_eq!(a.credentials(Some(h.as_bytes())), Some(Credentials::Basic { user: "root".into(), password: "pw".into() }));
-        for bad in ["Basic !!!", "Basic", "Digest x", "Bearer", "Bearer a.b.c"] {
+        let empty = format!("Basic {}", STANDARD.encode(":"));
+        for bad in ["Basic !!!", "Basic", "Digest x", "Bearer", "Bearer a.b.c", empty.as_str()] {
             assert_eq!(a.credentials(Some(bad.as_bytes())), Some(Credentials::Invalid), "{bad}");
         }
         assert_eq!(a.credentials(Some(&[0xff, 0xfe])), Some(Credentials::Invalid));

@@ -209,7 +209,7 @@ fn forbidden() -> Resp {
 fn authenticate(ctx: &Ctx, req: &Req) -> Result<Option<Caller>, ()> {
     match ctx.auth.credentials(req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
         None => Ok(None),
-        Some(Credentials::Basic { user, password }) if ctx.users.authenticate(&user, &password) => Ok(Some(Caller::User(user))),
+        Some(Credentials::Basic { user, password }) => ctx.users.authenticate(&user, &password).map(|u| Some(Caller::User(u))).ok_or(()),
         Some(Credentials::Token(user)) if ctx.users.is_active(&user) => Ok(Some(Caller::User(user))),
         Some(Credentials::Superuser) => Ok(Some(Caller::Superuser)),
         Some(_) => Err(()),

@@ -197,5 +197,5 @@ pub const NOT_BUILT_PREFIXES: &[&str] = &[
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
     "/_admin/cluster", "/_admin/log", "/_admin/metrics", "/_admin/statistics", "/_admin/backup",
-    "/_admin/license", "/_admin/support-info", "/_admin/routing",
+    "/_admin/license", "/_admin/support-info", "/_admin/routing", "/_admin/server/tls",
 ];

@@ -240,8 +240,20 @@ impl Users {
         all
     }
 
-    /// Whether `password` (or an access token of the user) is right for an active user.
-    pub fn authenticate(&self, name: &str, password: &str) -> bool {
+    /// The user a name and password (or access token) authenticate, if any. With an empty
+    /// name, an access token alone identifies its user.
+    pub fn authenticate(&self, name: &str, password: &str) -> Option<String> {
+        if name.is_empty() {
+            if !password.starts_with(TOKEN_PREFIX) {
+                return None;
+            }
+            let users = self.cache.read();
+            return users.values().find(|u| u.active && u.token_matches(password)).map(|u| u.name.clone());
+        }
+        self.check_password(name, password).then(|| name.to_string())
+    }
+
+    fn check_password(&self, name: &str, password: &str) -> bool {
         let Some(user) = self.get(name).filter(|u| u.active) else {
             // Same cost as a real check, so that timing does not reveal who exists.
             self.decoy.password_matches(password);

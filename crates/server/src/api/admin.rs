@@ -110,7 +110,7 @@ pub fn open_auth(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     else {
         return Err(err!(ERROR_HTTP_BAD_PARAMETER, "invalid authentication data, expecting username and password"));
     };
-    if !ctx.users.authenticate(user, password.unwrap_or("")) {
+    if ctx.users.authenticate(user, password.unwrap_or("")).is_none() {
         return Err(err!(ERROR_HTTP_UNAUTHORIZED, "Wrong credentials").status(401));
     }
     Ok(Resp::json(200, &json!({"jwt": ctx.auth.issue_token(user)})))

@@ -75,7 +75,13 @@ fn apply_fields(user: &mut User, body: &Value, replace: bool) -> Result<()> {
         Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "active must be a boolean")),
     }
     match body.get("extra") {
-        Some(Value::Object(e)) => user.extra = Value::Object(e.clone()),
+        // Replacing sets `extra`; updating merges into it, as ArangoDB does.
+        Some(Value::Object(e)) if replace => user.extra = Value::Object(e.clone()),
+        Some(Value::Object(e)) => {
+            let mut merged = user.extra.as_object().cloned().unwrap_or_default();
+            merged.extend(e.clone());
+            user.extra = Value::Object(merged);
+        }
         None | Some(Value::Null) if replace => user.extra = json!({}),
         None | Some(Value::Null) => {}
         Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "extra must be an object")),
