@@ -28,12 +28,19 @@ pub struct Response {
 pub struct Client {
     addr: String,
     auth: String,
+    keep_alive: bool,
     conn: Option<BufReader<TcpStream>>,
 }
 
 impl Client {
     pub fn new(addr: &str, auth_header: &str) -> Client {
-        Client { addr: addr.to_string(), auth: auth_header.to_string(), conn: None }
+        Client { addr: addr.to_string(), auth: auth_header.to_string(), keep_alive: true, conn: None }
+    }
+
+    /// Without keep-alive every request opens (and the server closes) a connection.
+    pub fn with_keep_alive(mut self, keep_alive: bool) -> Client {
+        self.keep_alive = keep_alive;
+        self
     }
 
     fn connect(&mut self) -> Result<&mut BufReader<TcpStream>, ClientError> {
@@ -58,10 +65,11 @@ impl Client {
     }
 
     fn try_request(&mut self, method: &str, path: &str, body: &[u8]) -> Result<Response, ClientError> {
+        let auth = if self.auth.is_empty() { String::new() } else { format!("Authorization: {}\r\n", self.auth) };
+        let connection = if self.keep_alive { "keep-alive" } else { "close" };
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
             self.addr,
-            self.auth,
             body.len()
         );
         let conn = self.connect()?;
@@ -98,7 +106,7 @@ impl Client {
         }
         let mut body = vec![0; if method == "HEAD" || status == 304 { 0 } else { length }];
         conn.read_exact(&mut body)?;
-        if close {
+        if close || !self.keep_alive {
             self.conn = None;
         }
         Ok(Response { status, body })

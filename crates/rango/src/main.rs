@@ -24,31 +24,63 @@ enum Command {
 
 #[derive(Parser)]
 struct BenchArgs {
-    /// Workload: version, document, document-read, document-update, document-remove, import-document.
+    /// Workload: version, document, import-document, aqlinsert, crud, crud-append,
+    /// crud-write-read, edge-crud, persistent-index, collection, custom-query; also
+    /// document-read, document-update, document-remove, and http (any HTTP server).
     #[arg(long = "test-case", default_value = "version")]
     test_case: String,
-    /// Concurrent keep-alive clients.
-    #[arg(long, default_value_t = 1)]
+    /// Concurrent clients, each on its own thread and connection.
+    #[arg(long, alias = "concurrency", default_value_t = 1)]
     threads: usize,
-    /// Requests in total.
-    #[arg(long, default_value_t = 10_000)]
+    /// Requests in total (with --duration: how many documents read cases prepare).
+    #[arg(long, default_value_t = 1000)]
     requests: u64,
+    /// Run for this many seconds instead of a fixed number of requests.
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Repeat the whole case this many times.
+    #[arg(long, default_value_t = 1)]
+    runs: u32,
     /// Documents per request for import-document.
     #[arg(long = "batch-size", default_value_t = 1000)]
     batch_size: u64,
     /// Extra payload bytes per document.
     #[arg(long, default_value_t = 40)]
     complexity: usize,
+    /// Keep connections open between requests.
+    #[arg(long = "keep-alive", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    keep_alive: bool,
     /// Collection to (re)create and use.
-    #[arg(long, default_value = "ArangoBenchCollection")]
+    #[arg(long, default_value = "ArangoBenchmark")]
     collection: String,
     /// Write with waitForSync.
     #[arg(long = "wait-for-sync", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     wait_for_sync: bool,
+    #[arg(long = "number-of-shards", default_value_t = 1)]
+    number_of_shards: u64,
+    #[arg(long = "replication-factor", default_value_t = 1)]
+    replication_factor: u64,
+    /// AQL for custom-query.
+    #[arg(long = "custom-query")]
+    custom_query: Option<String>,
+    /// File holding the AQL for custom-query.
+    #[arg(long = "custom-query-file", conflicts_with = "custom_query")]
+    custom_query_file: Option<PathBuf>,
+    /// Bind parameters for custom-query, as a JSON object.
+    #[arg(long = "custom-query-bindvars", default_value = "{}")]
+    custom_query_bindvars: String,
+    /// For the http case: method, path and body of the request.
+    #[arg(long = "http-method", default_value = "GET")]
+    http_method: String,
+    #[arg(long = "http-path", default_value = "/")]
+    http_path: String,
+    #[arg(long = "http-body", default_value = "")]
+    http_body: String,
     #[arg(long = "server.endpoint", default_value = "tcp://127.0.0.1:8529")]
     endpoint: String,
     #[arg(long = "server.database", default_value = "_system")]
     database: String,
+    /// User name (empty: send no credentials).
     #[arg(long = "server.username", default_value = "root")]
     username: String,
     /// Password (default: $ARANGO_ROOT_PASSWORD, else empty).
@@ -67,35 +99,67 @@ fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
         let names: Vec<&str> = bench::Case::ALL.iter().map(|(n, _)| *n).collect();
         format!("unknown --test-case '{}'; choose one of {}", args.test_case, names.join(", "))
     })?;
-    anyhow::ensure!(args.threads >= 1 && args.threads <= 1024, "--threads must be between 1 and 1024");
-    anyhow::ensure!(args.requests >= 1, "--requests must be at least 1");
-    let address = server::parse_endpoint(&args.endpoint)?.to_string();
+    anyhow::ensure!((1..=1000).contains(&args.runs), "--runs must be between 1 and 1000");
+    let custom_query = match &args.custom_query_file {
+        Some(f) => Some(std::fs::read_to_string(f).with_context(|| format!("cannot read --custom-query-file {}", f.display()))?),
+        None => args.custom_query.clone(),
+    };
+    let bindvars: serde_json::Value =
+        serde_json::from_str(&args.custom_query_bindvars).context("--custom-query-bindvars is not valid JSON")?;
     let opts = bench::Options {
-        address,
+        address: server::parse_endpoint(&args.endpoint)?.to_string(),
         database: args.database,
         username: args.username,
         password: args.password.or_else(|| std::env::var("ARANGO_ROOT_PASSWORD").ok()).unwrap_or_default(),
         threads: args.threads,
         requests: args.requests,
+        duration: args.duration.map(std::time::Duration::from_secs),
         batch_size: args.batch_size.max(1),
         collection: args.collection,
         wait_for_sync: args.wait_for_sync,
+        number_of_shards: args.number_of_shards,
+        replication_factor: args.replication_factor,
+        keep_alive: args.keep_alive,
         complexity: args.complexity,
+        custom_query,
+        custom_query_bindvars: bindvars,
+        http_method: args.http_method,
+        http_path: args.http_path,
+        http_body: args.http_body,
         progress: !args.quiet,
     };
-    let report = bench::run(&opts, case)?;
-    let l = &report.latency_ms;
-    println!(
-        "{:<16} threads {:>3}  requests {:>8}  errors {:>6}  {:>10.0} req/s  {:>10.0} docs/s  p50 {:.3} ms  p99 {:.3} ms",
-        case.name(), report.threads, report.requests, report.errors, report.requests_per_s, report.documents_per_s, l["50"].as_f64().unwrap_or(0.0), l["99"].as_f64().unwrap_or(0.0)
-    );
-    if let Some(e) = &report.first_error {
-        eprintln!("rango bench: first error: {e}");
+    let mut reports = Vec::new();
+    for _ in 0..args.runs {
+        let report = bench::run(&opts, case)?;
+        let l = &report.latency_ms;
+        let ms = |p: &str| l[p].as_f64().unwrap_or(0.0);
+        println!(
+            "{:<16} threads {:>3}  requests {:>8}  errors {:>6}  {:>10.0} req/s  {:>10.0} docs/s  p50 {:.3}  p80 {:.3}  p85 {:.3}  p90 {:.3}  p95 {:.3}  p99 {:.3} ms",
+            case.name(), report.threads, report.requests, report.errors, report.requests_per_s, report.documents_per_s,
+            ms("50"), ms("80"), ms("85"), ms("90"), ms("95"), ms("99")
+        );
+        if let Some(e) = &report.first_error {
+            eprintln!("rango bench: {} errors {}; first: {e}", report.errors, report.error_kinds);
+        }
+        reports.push(report);
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("cannot write {}", path.display()))?;
+        // One run: the report itself; several: every run and the mean rates.
+        let out = if reports.len() == 1 {
+            serde_json::to_value(&reports[0])?
+        } else {
+            let mean = |f: fn(&bench::Report) -> f64| reports.iter().map(f).sum::<f64>() / reports.len() as f64;
+            serde_json::json!({
+                "case": case.name(), "threads": opts.threads,
+                "requests_per_s": mean(|r| r.requests_per_s), "documents_per_s": mean(|r| r.documents_per_s),
+                "latency_ms": reports[reports.len() / 2].latency_ms, "runs": reports,
+            })
+        };
+        std::fs::write(path, serde_json::to_vec_pretty(&out)?).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    anyhow::ensure!(report.errors == 0, "{} of {} requests failed", report.errors, report.requests);
+    let failed: u64 = reports.iter().map(|r| r.errors).sum();
+    let total: u64 = reports.iter().map(|r| r.requests).sum();
+    anyhow::ensure!(failed == 0, "{failed} of {total} requests failed");
     Ok(())
 }
 
@@ -130,6 +194,7 @@ struct ServerArgs {
     #[arg(long = "log.file")]
     log_file: Option<PathBuf>,
 }
+
 
 fn log_filter(levels: &[String]) -> &'static str {
     let mut chosen = "info";
