@@ -59,7 +59,10 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     }
 
     let (mut created, mut errors_n, mut empty, mut updated, mut ignored) = (0u64, 0u64, 0u64, 0u64, 0u64);
-    let mut messages = Vec::new();
+    // (position, message), reported in input order.
+    let mut messages: Vec<(usize, String)> = Vec::new();
+    // With complete=true, the first failure is the answer.
+    let mut first_error: Option<errors::ArangoError> = None;
     let mut pending: Vec<(usize, WriteItem)> = Vec::new();
     let batch_max = if complete { usize::MAX } else { IMPORT_BATCH_DOCUMENTS_MAX };
     let total = entries.len();
@@ -69,7 +72,8 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
             Entry::Empty => empty += 1,
             Entry::Bad(msg) => {
                 errors_n += 1;
-                messages.push(format!("at position {pos}: {msg}"));
+                first_error.get_or_insert_with(|| err!(ERROR_ARANGO_DOCUMENT_TYPE_INVALID, "at position {pos}: {msg}"));
+                messages.push((pos, format!("at position {pos}: {msg}")));
             }
             Entry::Doc(mut doc) => {
                 if let Value::Object(m) = &mut doc {
@@ -94,19 +98,22 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
                     Err(e) => {
                         errors_n += 1;
                         let doc = snapshot.get(i).map(String::as_str).unwrap_or("");
-                        messages.push(format!(
+                        let text = format!(
                             "at position {}: creating document failed with error '{}', offending document: {doc}",
                             positions[i], e.error.message
-                        ));
+                        );
+                        first_error.get_or_insert_with(|| errors::ArangoError { message: text.clone(), ..e.error.clone() });
+                        messages.push((positions[i], text));
                     }
                 }
             }
         }
     }
-    if complete && errors_n > 0 {
-        let first = messages.first().cloned().unwrap_or_default();
-        return Err(err!(errors::ERROR_ARANGO_CONFLICT, "{first}").status(409).into_import_error(&col_name));
+    if let (true, Some(mut e)) = (complete, first_error) {
+        e.message = format!("import into '{col_name}' aborted (complete=true), nothing was written: {}", e.message);
+        return Err(e);
     }
+    messages.sort_by_key(|(pos, _)| *pos);
     let mut m = Map::new();
     m.insert("created".into(), json!(created));
     m.insert("errors".into(), json!(errors_n));
@@ -114,19 +121,9 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     m.insert("updated".into(), json!(updated));
     m.insert("ignored".into(), json!(ignored));
     if details {
-        m.insert("details".into(), json!(messages));
+        m.insert("details".into(), json!(messages.into_iter().map(|(_, m)| m).collect::<Vec<_>>()));
     }
     Ok(Resp::ok(201, m))
-}
-
-trait ImportError {
-    fn into_import_error(self, col: &str) -> errors::ArangoError;
-}
-impl ImportError for errors::ArangoError {
-    fn into_import_error(mut self, col: &str) -> errors::ArangoError {
-        self.message = format!("import into '{col}' aborted (complete=true): {}", self.message);
-        self
-    }
 }
 
 fn add_prefix(m: &mut Map<String, Value>, attr: &str, prefix: Option<&str>) {
