@@ -17,10 +17,10 @@ fn main() {
         };
         let num: i32 = num.parse().unwrap_or_else(|_| panic!("errors.csv line {}: bad number", i + 1));
         let msg = msg.trim().trim_matches('"');
-        writeln!(consts, "pub const {name}: ErrorCode = ErrorCode({num});").unwrap();
-        writeln!(arms, "        {num} => Some(({name:?}, {msg:?})),").unwrap();
+        writeln!(consts, "pub const {name}: ErrorCode = ErrorCode({num});").expect("write to a String");
+        writeln!(arms, "        {num} => Some(({name:?}, {msg:?})),").expect("write to a String");
     }
     arms.push_str("        _ => None,\n    }\n}\n");
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("codes.rs");
-    fs::write(out, format!("{consts}\n{arms}")).unwrap();
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("codes.rs");
+    fs::write(out, format!("{consts}\n{arms}")).expect("write codes.rs");
 }

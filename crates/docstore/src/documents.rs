@@ -193,6 +193,9 @@ impl From<ArangoError> for ItemError {
 
 pub type ItemResult = std::result::Result<Written, ItemError>;
 
+/// A document to store: its revision and its attributes.
+type NewDoc = (u64, Map<String, Value>);
+
 /// What a collection checks and fills in on every write.
 #[derive(Clone, Copy)]
 struct Checks<'a> {
@@ -478,7 +481,7 @@ impl Store {
         current: Option<&StoredDoc>,
         opts: &WriteOptions,
         checks: Checks,
-    ) -> std::result::Result<(Written, Option<(u64, Map<String, Value>)>), ItemError> {
+    ) -> std::result::Result<(Written, Option<NewDoc>), ItemError> {
         let fail = |error: ArangoError, current_rev: Option<u64>| ItemError { error, key: Some(p.key.clone()), current_rev };
         let value_of = |d: &StoredDoc| d.to_value(col_name, &p.key).map_err(|e| fail(e, None));
         let mut written = Written {
@@ -548,7 +551,7 @@ impl Store {
         if is_edge {
             for attr in ["_from", "_to"] {
                 let v = user.get(attr).cloned().unwrap_or(Value::Null);
-                if !v.as_str().is_some_and(|s| names::split_document_id(s).is_some()) {
+                if v.as_str().is_none_or(|s| names::split_document_id(s).is_none()) {
                     return Err(fail(err!(ERROR_ARANGO_INVALID_EDGE_ATTRIBUTE, "edge attribute missing or invalid"), None));
                 }
                 doc.insert(attr.into(), v);

@@ -17,9 +17,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a database server (single server for now).
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Generate load against a server, as arangobench does.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
 }
 
 #[derive(Parser)]
@@ -264,8 +264,8 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server(args) => run_server(args),
-        Command::Bench(args) => run_bench(args),
+        Command::Server(args) => run_server(*args),
+        Command::Bench(args) => run_bench(*args),
     };
     if let Err(e) = result {
         eprintln!("rango: {e:#}");

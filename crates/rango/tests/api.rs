@@ -1,4 +1,5 @@
 //! The single server's HTTP API, driven over loopback against the real binary.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Hostile input: every malformed request gets ArangoDB's status and errorNum, the server
 //! keeps serving, and stored data stays intact.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 
@@ -23,7 +24,8 @@ fn battery_of_bad_requests_leaves_server_and_data_intact() {
         gz.finish().unwrap()
     };
     // (method, path, body, extra header, expected status, expected errorNum)
-    let cases: Vec<(&str, &str, Vec<u8>, Option<(&str, &str)>, u16, i64)> = vec![
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<(&'a str, &'a str)>, u16, i64);
+    let cases: Vec<Case> = vec![
         ("POST", "/_api/document/c", b"{".to_vec(), None, 400, 600),
         ("POST", "/_api/document/c", b"".to_vec(), None, 400, 600),
         ("POST", "/_api/document/c", b"\xff\xfe".to_vec(), None, 400, 600),

@@ -1,4 +1,5 @@
 //! `rango bench` against a real server: its counts must match what the server stored.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Durability: writes acknowledged with waitForSync survive `kill -9`, and counts stay exact.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Users, access levels and authentication, through the real binary.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 

@@ -185,7 +185,7 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     if let Err(e) = ctx.store.database(&req.db) {
         return Resp::error(&e);
     }
-    if matches!(req.method, Method::GET | Method::HEAD) {
+    if runs_inline(&ctx, &req) {
         run(&ctx, handler, &mut req)
     } else {
         let ctx2 = ctx.clone();
@@ -194,6 +194,30 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
             Err(e) => Resp::error(&err!(errors::ERROR_INTERNAL, "request handler failed: {e}")),
         }
     }
+}
+
+/// Largest body of a write that runs on the async workers rather than the blocking pool.
+const INLINE_WRITE_BODY_BYTES_MAX: usize = 16 * 1024;
+
+/// Whether a request is cheap enough to run on an async worker: reads, and small
+/// single-document writes that will not wait for an fsync. Everything else (synced writes,
+/// imports, DDL, large bodies) goes to the blocking pool so it cannot stall the workers.
+/// (An unsynced write can still wait behind a synced one in RocksDB's write group; that
+/// costs at most one fsync, and only when both kinds are in flight.)
+fn runs_inline(ctx: &Ctx, req: &Req) -> bool {
+    if matches!(req.method, Method::GET | Method::HEAD) {
+        return true;
+    }
+    let is_document_write = req.segments.len() >= 3 && req.segments[0] == "_api" && req.segments[1] == "document";
+    if !is_document_write || req.body.len() > INLINE_WRITE_BODY_BYTES_MAX || req.flag_or("waitForSync", false) {
+        return false;
+    }
+    let synced_collection = ctx
+        .store
+        .database(&req.db)
+        .and_then(|db| db.collection(&req.segments[2]))
+        .map_or(true, |c| c.info.read().wait_for_sync);
+    !synced_collection
 }
 
 fn unauthorized() -> Resp {

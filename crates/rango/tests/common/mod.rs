@@ -1,6 +1,6 @@
 //! Test harness: starts the real `rango` binary on a free loopback port in a temp dir and
 //! talks to it over HTTP as a client would.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
