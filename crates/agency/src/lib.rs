@@ -3,6 +3,7 @@
 //! runtime, persistence and `/_api/agency/*` come on top of it.
 
 pub mod path;
+pub mod raft;
 pub mod store;
 
 pub use store::{json_eq, Outcome, Store};

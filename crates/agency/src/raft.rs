@@ -1,0 +1,381 @@
+//! The Agency's Raft: openraft's type configuration, the log store (RocksDB through the
+//! `storage` crate, every append synced before it is acknowledged) and the state machine
+//! (the [`Store`], snapshotted as JSON).
+//!
+//! A log entry carries one client request: the write transactions of one HTTP call and the
+//! leader's clock at the time, so that TTLs expire identically on every agent.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::io::Cursor;
+use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
+
+use openraft::storage::{LogFlushed, LogState, RaftLogStorage, RaftStateMachine, Snapshot};
+use openraft::{
+    AnyError, Entry, EntryPayload, LogId, OptionalSend, RaftLogReader, RaftSnapshotBuilder, SnapshotMeta,
+    StorageError, StorageIOError, StoredMembership, Vote,
+};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use storage::{Batch, Engine, Space};
+use tokio::sync::watch;
+
+use crate::store::{Outcome, Store};
+
+/// How many applied entries the state machine keeps for `/_api/agency/poll`.
+pub const POLL_LOG_ENTRIES_MAX: usize = 10_000;
+
+/// One client request in the log.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Request {
+    /// Write transactions, applied in order, each atomic.
+    pub trxs: Vec<Value>,
+    /// The leader's clock when it accepted the request (ms since 1970).
+    pub now_ms: u64,
+}
+
+/// What applying a request did, one result per transaction.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Response {
+    pub results: Vec<TrxResult>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum TrxResult {
+    Applied,
+    /// Preconditions failed on these keys.
+    Failed(Vec<String>),
+    /// The transaction was malformed.
+    Invalid(String),
+}
+
+openraft::declare_raft_types!(
+    /// Openraft's types for the Agency.
+    pub TypeConfig: D = Request, R = Response
+);
+
+pub type NodeId = u64;
+pub type AgencyRaft = openraft::Raft<TypeConfig>;
+type StorageResult<T> = Result<T, StorageError<NodeId>>;
+
+fn io_err(e: impl std::fmt::Display) -> AnyError {
+    AnyError::error(e.to_string())
+}
+
+const KEY_VOTE: &[u8] = b"raft/vote";
+const KEY_COMMITTED: &[u8] = b"raft/committed";
+const KEY_PURGED: &[u8] = b"raft/purged";
+const KEY_SNAPSHOT: &[u8] = b"raft/snapshot";
+const LOG_PREFIX: &[u8] = b"raft/log/";
+
+fn log_key(index: u64) -> Vec<u8> {
+    let mut k = LOG_PREFIX.to_vec();
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// The Raft log, vote and committed index in the agent's own engine.
+#[derive(Clone)]
+pub struct LogStore {
+    engine: Arc<Engine>,
+}
+
+impl LogStore {
+    pub fn new(engine: Arc<Engine>) -> LogStore {
+        LogStore { engine }
+    }
+
+    fn get_json<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> StorageResult<Option<T>> {
+        match self.engine.get(Space::Meta, key).map_err(|e| StorageIOError::read(io_err(e)))? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StorageIOError::read(io_err(e)).into()),
+        }
+    }
+
+    fn put_json<T: Serialize>(&self, key: &[u8], value: &T) -> StorageResult<()> {
+        let mut b = Batch::default();
+        b.put(Space::Meta, key.to_vec(), serde_json::to_vec(value).map_err(|e| StorageIOError::write(io_err(e)))?);
+        self.engine.write(b, true).map_err(|e| StorageIOError::write(io_err(e)).into())
+    }
+
+    fn last_entry(&self) -> StorageResult<Option<Entry<TypeConfig>>> {
+        // Log keys sort by index; the last one is the greatest.
+        let mut last = None;
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Space::Meta, LOG_PREFIX, None, |_, v| {
+                match serde_json::from_slice::<Entry<TypeConfig>>(v) {
+                    Ok(e) => last = Some(e),
+                    Err(e) => failure = Some(e.to_string()),
+                }
+                failure.is_none()
+            })
+            .map_err(|e| StorageIOError::read_logs(io_err(e)))?;
+        match failure {
+            Some(f) => Err(StorageIOError::read_logs(io_err(f)).into()),
+            None => Ok(last),
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> StorageResult<Vec<Entry<TypeConfig>>> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let mut out = Vec::new();
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Space::Meta, LOG_PREFIX, Some(&log_key(start)), |k, v| {
+                let index = k.get(LOG_PREFIX.len()..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+                if !index.is_some_and(|i| range.contains(&i)) {
+                    return false;
+                }
+                match serde_json::from_slice(v) {
+                    Ok(e) => out.push(e),
+                    Err(e) => failure = Some(e.to_string()),
+                }
+                failure.is_none()
+            })
+            .map_err(|e| StorageIOError::read_logs(io_err(e)))?;
+        match failure {
+            Some(f) => Err(StorageIOError::read_logs(io_err(f)).into()),
+            None => Ok(out),
+        }
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for LogStore {
+    type LogReader = LogStore;
+
+    async fn get_log_state(&mut self) -> StorageResult<LogState<TypeConfig>> {
+        let last_purged_log_id: Option<LogId<NodeId>> = self.get_json(KEY_PURGED)?;
+        let last_log_id = self.last_entry()?.map(|e| e.log_id).or(last_purged_log_id);
+        Ok(LogState { last_purged_log_id, last_log_id })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote<NodeId>) -> StorageResult<()> {
+        self.put_json(KEY_VOTE, vote).map_err(|_| StorageIOError::write_vote(io_err("cannot save vote")).into())
+    }
+
+    async fn read_vote(&mut self) -> StorageResult<Option<Vote<NodeId>>> {
+        self.get_json(KEY_VOTE)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> StorageResult<()> {
+        self.put_json(KEY_COMMITTED, &committed)
+    }
+
+    async fn read_committed(&mut self) -> StorageResult<Option<LogId<NodeId>>> {
+        Ok(self.get_json::<Option<LogId<NodeId>>>(KEY_COMMITTED)?.flatten())
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> StorageResult<()>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut b = Batch::default();
+        for e in entries {
+            let bytes = serde_json::to_vec(&e).map_err(|err| StorageIOError::write_log_entry(e.log_id, io_err(err)))?;
+            b.put(Space::Meta, log_key(e.log_id.index), bytes);
+        }
+        // Synced before the callback: an entry the leader counts as replicated is on disk.
+        let result = self.engine.write(b, true).map_err(|e| std::io::Error::other(e.to_string()));
+        let failed = result.as_ref().err().map(|e| e.to_string());
+        callback.log_io_completed(result);
+        match failed {
+            Some(f) => Err(StorageIOError::write_logs(io_err(f)).into()),
+            None => Ok(()),
+        }
+    }
+
+    async fn truncate(&mut self, log_id: LogId<NodeId>) -> StorageResult<()> {
+        let mut b = Batch::default();
+        b.delete_range(Space::Meta, log_key(log_id.index), log_key(u64::MAX));
+        b.delete(Space::Meta, log_key(u64::MAX));
+        self.engine.write(b, true).map_err(|e| StorageIOError::write_logs(io_err(e)).into())
+    }
+
+    async fn purge(&mut self, log_id: LogId<NodeId>) -> StorageResult<()> {
+        let mut b = Batch::default();
+        b.put(Space::Meta, KEY_PURGED.to_vec(), serde_json::to_vec(&log_id).map_err(|e| StorageIOError::write(io_err(e)))?);
+        b.delete_range(Space::Meta, log_key(0), log_key(log_id.index + 1));
+        self.engine.write(b, true).map_err(|e| StorageIOError::write_logs(io_err(e)).into())
+    }
+}
+
+/// What a snapshot holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SnapshotData {
+    store: Store,
+    last_applied: Option<LogId<NodeId>>,
+    membership: StoredMembership<NodeId, openraft::BasicNode>,
+}
+
+/// One applied request, kept for `poll`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppliedEntry {
+    pub index: u64,
+    pub trxs: Vec<Value>,
+    pub now_ms: u64,
+}
+
+/// The state machine shared between openraft and the HTTP handlers that read it.
+pub struct Shared {
+    pub store: Store,
+    pub last_applied: Option<LogId<NodeId>>,
+    pub membership: StoredMembership<NodeId, openraft::BasicNode>,
+    /// Recently applied requests, oldest first.
+    pub recent: VecDeque<AppliedEntry>,
+    snapshot: Option<(SnapshotMeta<NodeId, openraft::BasicNode>, Vec<u8>)>,
+}
+
+#[derive(Clone)]
+pub struct StateMachine {
+    pub shared: Arc<Mutex<Shared>>,
+    engine: Arc<Engine>,
+    /// The last applied index, for long polls.
+    pub applied: watch::Sender<u64>,
+}
+
+impl StateMachine {
+    /// A state machine starting from the snapshot persisted in `engine`, if any; the log
+    /// after it is replayed by openraft.
+    pub fn open(engine: Arc<Engine>) -> StorageResult<StateMachine> {
+        let persisted: Option<(SnapshotMeta<NodeId, openraft::BasicNode>, Vec<u8>)> = LogStore::new(engine.clone()).get_json(KEY_SNAPSHOT)?;
+        let mut shared = Shared {
+            store: Store::new(),
+            last_applied: None,
+            membership: StoredMembership::default(),
+            recent: VecDeque::new(),
+            snapshot: None,
+        };
+        if let Some((meta, bytes)) = persisted {
+            let data: SnapshotData = serde_json::from_slice(&bytes).map_err(|e| StorageIOError::read_snapshot(None, io_err(e)))?;
+            shared.store = data.store;
+            shared.last_applied = data.last_applied;
+            shared.membership = data.membership;
+            shared.snapshot = Some((meta, bytes));
+        }
+        let applied = shared.last_applied.map_or(0, |l| l.index);
+        Ok(StateMachine { shared: Arc::new(Mutex::new(shared)), engine, applied: watch::channel(applied).0 })
+    }
+
+    fn build(&self) -> StorageResult<Snapshot<TypeConfig>> {
+        let (meta, bytes) = {
+            let s = self.shared.lock();
+            let data = SnapshotData { store: s.store.clone(), last_applied: s.last_applied, membership: s.membership.clone() };
+            let bytes = serde_json::to_vec(&data).map_err(|e| StorageIOError::write_snapshot(None, io_err(e)))?;
+            let id = s.last_applied.map_or_else(|| "empty".to_string(), |l| format!("{}-{}", l.leader_id, l.index));
+            let meta = SnapshotMeta { last_log_id: s.last_applied, last_membership: s.membership.clone(), snapshot_id: id };
+            (meta, bytes)
+        };
+        LogStore::new(self.engine.clone()).put_json(KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        self.shared.lock().snapshot = Some((meta.clone(), bytes.clone()));
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(bytes)) })
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> StorageResult<Snapshot<TypeConfig>> {
+        self.build()
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = StateMachine;
+
+    async fn applied_state(&mut self) -> StorageResult<(Option<LogId<NodeId>>, StoredMembership<NodeId, openraft::BasicNode>)> {
+        let s = self.shared.lock();
+        Ok((s.last_applied, s.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> StorageResult<Vec<Response>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut responses = Vec::new();
+        let mut last = None;
+        {
+            let mut s = self.shared.lock();
+            for entry in entries {
+                s.last_applied = Some(entry.log_id);
+                last = Some(entry.log_id.index);
+                match entry.payload {
+                    EntryPayload::Blank => responses.push(Response::default()),
+                    EntryPayload::Membership(m) => {
+                        s.membership = StoredMembership::new(Some(entry.log_id), m);
+                        responses.push(Response::default());
+                    }
+                    EntryPayload::Normal(req) => {
+                        let results = req
+                            .trxs
+                            .iter()
+                            .map(|t| match s.store.apply(t, req.now_ms, entry.log_id.index) {
+                                Ok(Outcome::Applied) => TrxResult::Applied,
+                                Ok(Outcome::Failed(keys)) => TrxResult::Failed(keys),
+                                Err(e) => TrxResult::Invalid(e.message),
+                            })
+                            .collect();
+                        s.recent.push_back(AppliedEntry { index: entry.log_id.index, trxs: req.trxs, now_ms: req.now_ms });
+                        while s.recent.len() > POLL_LOG_ENTRIES_MAX {
+                            s.recent.pop_front();
+                        }
+                        responses.push(Response { results });
+                    }
+                }
+            }
+        }
+        if let Some(i) = last {
+            self.applied.send_replace(i);
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> StorageResult<Box<Cursor<Vec<u8>>>> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, openraft::BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> StorageResult<()> {
+        let bytes = snapshot.into_inner();
+        let data: SnapshotData =
+            serde_json::from_slice(&bytes).map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), io_err(e)))?;
+        LogStore::new(self.engine.clone()).put_json(KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        {
+            let mut s = self.shared.lock();
+            s.store = data.store;
+            s.last_applied = meta.last_log_id;
+            s.membership = meta.last_membership.clone();
+            s.recent.clear();
+            s.snapshot = Some((meta.clone(), bytes));
+        }
+        self.applied.send_replace(meta.last_log_id.map_or(0, |l| l.index));
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> StorageResult<Option<Snapshot<TypeConfig>>> {
+        let s = self.shared.lock();
+        Ok(s.snapshot.clone().map(|(meta, bytes)| Snapshot { meta, snapshot: Box::new(Cursor::new(bytes)) }))
+    }
+}
