@@ -5,6 +5,9 @@
 //! A log entry carries one client request: the write transactions of one HTTP call and the
 //! leader's clock at the time, so that TTLs expire identically on every agent.
 
+// openraft's `StorageError` is large, and its traits return it; our helpers return it too.
+#![allow(clippy::result_large_err)]
+
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::io::Cursor;
