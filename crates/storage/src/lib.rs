@@ -79,12 +79,13 @@ impl Engine {
             cf_opts.set_block_based_table_factory(&block);
             cf_opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-            cf_opts.set_merge_operator_associative("rango-counter", merge_counter);
+            cf_opts.set_merge_operator("rango-counter", merge_counter_full, merge_counter_partial);
             ColumnFamilyDescriptor::new(space.cf_name(), cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
             let text = e.into_string();
-            if text.contains("lock") {
+            // RocksDB's message for a held LOCK file ("…/LOCK: Resource temporarily unavailable").
+            if text.contains("/LOCK:") || text.contains("lock hold by current process") {
                 StorageError::Locked { path: dir.display().to_string() }
             } else {
                 StorageError::Io(text)
@@ -170,9 +171,12 @@ impl Engine {
             .unwrap_or(0)
     }
 
-    /// Forces the WAL to disk (used after unsynced writes when a caller needs durability).
-    pub fn sync_wal(&self) -> Result<()> {
-        Ok(self.db.flush_wal(true)?)
+    /// Flushes every key space's memtable to disk files.
+    pub fn flush(&self) -> Result<()> {
+        for space in Space::ALL {
+            self.db.flush_cf(self.cf(space))?;
+        }
+        Ok(())
     }
 }
 
@@ -200,19 +204,48 @@ const MERGE_MAX: u8 = b'^';
 /// byte and 8 bytes, adding (two's complement, so deltas may be negative) or raising to a
 /// maximum. Counters therefore change atomically with the batch that changes the data they
 /// count, without a read-modify-write under a lock.
-fn merge_counter(_key: &[u8], existing: Option<&[u8]>, operands: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
+///
+/// The full merge folds operands into the base value (0 if none). The partial merge, which
+/// RocksDB runs on flushes and compactions when the base is out of reach, must return an
+/// *operand*: it combines operands of one kind into one tagged operand, and declines (so
+/// RocksDB keeps them apart) when kinds are mixed.
+fn merge_counter_full(_key: &[u8], existing: Option<&[u8]>, operands: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
     let mut value = existing.map_or(0, counter_value);
     for op in operands {
-        let Some((&tag, rest)) = op.split_first() else { continue };
-        let arg = counter_value(rest);
-        value = match tag {
-            MERGE_ADD => value.wrapping_add(arg),
-            MERGE_MAX => value.max(arg),
-            // A full value (from `put`) inside a merge chain replaces what came before.
-            _ => counter_value(op),
-        };
+        value = apply_operand(value, op)?;
     }
     Some(value.to_le_bytes().to_vec())
+}
+
+fn merge_counter_partial(_key: &[u8], _existing: Option<&[u8]>, operands: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
+    let mut kind = None;
+    let mut value = 0u64;
+    for op in operands {
+        let (&tag, _) = op.split_first()?;
+        match kind {
+            None => {
+                kind = Some(tag);
+                value = 0;
+            }
+            Some(k) if k != tag => return None,
+            Some(_) => {}
+        }
+        value = apply_operand(value, op)?;
+    }
+    let mut out = vec![kind?];
+    out.extend_from_slice(&value.to_le_bytes());
+    Some(out)
+}
+
+/// Applies one tagged operand; `None` (a merge failure RocksDB reports) for a malformed one.
+fn apply_operand(value: u64, op: &[u8]) -> Option<u64> {
+    let (&tag, rest) = op.split_first()?;
+    let arg = u64::from_le_bytes(rest.try_into().ok()?);
+    match tag {
+        MERGE_ADD => Some(value.wrapping_add(arg)),
+        MERGE_MAX => Some(value.max(arg)),
+        _ => None,
+    }
 }
 
 enum Op {
@@ -326,6 +359,34 @@ mod tests {
         b.add(Space::Meta, b"n".to_vec(), 1);
         engine.write(b, false).unwrap();
         assert_eq!(get(b"n"), 1);
+    }
+
+    /// Regression: partial merges on flush used to store a plain value that later merges
+    /// took for a replacement, so counts went wrong once a memtable was flushed.
+    #[test]
+    fn counters_survive_flushes_between_merges() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let add = |d: i64| {
+            let mut b = Batch::default();
+            b.add(Space::Meta, b"n".to_vec(), d);
+            b.raise(Space::Meta, b"m".to_vec(), d.unsigned_abs());
+            engine.write(b, false).unwrap();
+        };
+        for round in 0..5 {
+            add(10);
+            add(-3);
+            add(43); // 43 is b'+': must not be mistaken for a tag
+            engine.flush().unwrap();
+            let n = counter_value(&engine.get(Space::Meta, b"n").unwrap().unwrap());
+            assert_eq!(n, 50 * (round + 1), "after flush {round}");
+        }
+        engine.compact_range(Space::Meta, b"a", b"z");
+        assert_eq!(counter_value(&engine.get(Space::Meta, b"n").unwrap().unwrap()), 250);
+        assert_eq!(counter_value(&engine.get(Space::Meta, b"m").unwrap().unwrap()), 43);
+        drop(engine);
+        let engine = Engine::open(dir.path()).unwrap();
+        assert_eq!(counter_value(&engine.get(Space::Meta, b"n").unwrap().unwrap()), 250);
     }
 
     #[test]
