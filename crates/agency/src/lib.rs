@@ -2,6 +2,7 @@
 //! agent must compute identically, the store (a pure state machine over JSON). The Raft
 //! runtime, persistence and `/_api/agency/*` come on top of it.
 
+pub mod agent;
 pub mod path;
 pub mod raft;
 pub mod store;

@@ -68,9 +68,9 @@ impl Clock {
         self.last_id.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    /// Makes sure later ids are above `seen` (a numeric user key, say).
-    pub fn observe_id(&self, seen: u64) {
-        self.last_id.fetch_max(seen, Ordering::AcqRel);
+    /// Makes sure later revisions are above `seen` (a revision restored from a dump).
+    pub fn observe_rev(&self, seen: u64) {
+        self.last_rev.fetch_max(seen, Ordering::AcqRel);
     }
 
     pub fn last_id(&self) -> u64 {

@@ -94,18 +94,9 @@ impl CollectionInfo {
         if number_of_shards == 0 || number_of_shards > SHARDS_MAX {
             return Err(err!(ERROR_BAD_PARAMETER, "invalid number of shards: must be between 1 and {SHARDS_MAX}"));
         }
-        let replication_factor = match obj.get("replicationFactor") {
-            None | Some(Value::Null) => json!(1),
-            Some(Value::String(s)) if s == "satellite" => json!("satellite"),
-            Some(v) => match v.as_u64() {
-                Some(n) if (1..=REPLICATION_FACTOR_MAX).contains(&n) => json!(n),
-                _ => return Err(err!(ERROR_BAD_PARAMETER, "bad value for replicationFactor")),
-            },
-        };
+        let replication_factor = parse_replication_factor(obj.get("replicationFactor"), json!(1))?;
         let write_concern = get_u64(obj, "writeConcern")?.or(get_u64(obj, "minReplicationFactor")?).unwrap_or(1);
-        if write_concern == 0 || replication_factor.as_u64().is_some_and(|rf| write_concern > rf) {
-            return Err(err!(ERROR_BAD_PARAMETER, "writeConcern must not be higher than replicationFactor"));
-        }
+        check_write_concern(&replication_factor, write_concern)?;
         let shard_keys = match obj.get("shardKeys") {
             None | Some(Value::Null) => vec!["_key".to_string()],
             Some(Value::Array(keys)) if (1..=8).contains(&keys.len()) => keys
@@ -169,21 +160,17 @@ impl CollectionInfo {
         if let Some(v) = obj.get("computedValues") {
             self.computed_values = parse_computed_values(Some(v))?;
         }
-        if let Some(wc) = get_u64(obj, "writeConcern")? {
-            if wc == 0 || self.replication_factor.as_u64().is_some_and(|rf| wc > rf) {
-                return Err(err!(ERROR_BAD_PARAMETER, "writeConcern must not be higher than replicationFactor"));
-            }
-            self.write_concern = wc;
-        }
-        if let Some(v) = obj.get("replicationFactor") {
-            match v.as_u64() {
-                Some(n) if (1..=REPLICATION_FACTOR_MAX).contains(&n) && n >= self.write_concern => {
-                    self.replication_factor = json!(n)
-                }
-                _ if v == "satellite" && self.replication_factor == "satellite" => {}
-                _ => return Err(err!(ERROR_BAD_PARAMETER, "bad value for replicationFactor")),
-            }
-        }
+        // Both may change together; check the pair they form, not each against the old other.
+        let rf = match obj.get("replicationFactor") {
+            None | Some(Value::Null) => self.replication_factor.clone(),
+            Some(v) if *v == "satellite" && self.replication_factor == "satellite" => v.clone(),
+            Some(v) => json!(v.as_u64().filter(|n| (1..=REPLICATION_FACTOR_MAX).contains(n))
+                .ok_or_else(|| err!(ERROR_BAD_PARAMETER, "bad value for replicationFactor"))?),
+        };
+        let wc = get_u64(obj, "writeConcern")?.or(get_u64(obj, "minReplicationFactor")?).unwrap_or(self.write_concern);
+        check_write_concern(&rf, wc)?;
+        self.replication_factor = rf;
+        self.write_concern = wc;
         Ok(())
     }
 
@@ -231,6 +218,26 @@ impl CollectionInfo {
             m.insert("distributeShardsLike".into(), json!(d));
         }
         m
+    }
+}
+
+/// `writeConcern` is at least 1 and at most the replication factor.
+pub fn check_write_concern(replication_factor: &Value, write_concern: u64) -> Result<()> {
+    if write_concern == 0 || replication_factor.as_u64().is_some_and(|rf| write_concern > rf) {
+        return Err(err!(ERROR_BAD_PARAMETER, "writeConcern must be at least 1 and not higher than replicationFactor"));
+    }
+    Ok(())
+}
+
+/// A replication factor as given: 1 to 10, or "satellite".
+pub fn parse_replication_factor(v: Option<&Value>, default: Value) -> Result<Value> {
+    match v {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::String(s)) if s == "satellite" => Ok(json!("satellite")),
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=REPLICATION_FACTOR_MAX).contains(&n) => Ok(json!(n)),
+            _ => Err(err!(ERROR_BAD_PARAMETER, "bad value for replicationFactor")),
+        },
     }
 }
 
@@ -348,8 +355,11 @@ pub struct Shard {
     pub id: u64,
     /// Writers hold it shared; truncate and drop hold it exclusively.
     pub(crate) gate: RwLock<()>,
-    /// The autoincrement generator's last value.
+    /// The key generator's last value (autoincrement and traditional).
     pub(crate) keygen_last: std::sync::atomic::AtomicU64,
+    /// Set (under the exclusive gate) when the collection is dropped; writers that waited on
+    /// the gate must not write into a dropped shard.
+    pub(crate) dropped: std::sync::atomic::AtomicBool,
 }
 
 impl Collection {
@@ -365,12 +375,23 @@ impl Collection {
     pub fn is_system(&self) -> bool {
         self.info.read().is_system
     }
-    /// Recompiles the schema and computed values after the definition changed.
-    pub(crate) fn refresh_compiled(&self) -> Result<()> {
-        let info = self.info.read();
-        *self.schema.write() = info.schema.as_ref().map(Schema::compile).transpose()?.map(Arc::new);
-        *self.computed.write() =
-            info.computed_values.as_ref().map(crate::computed::ComputedValues::compile).transpose()?.map(Arc::new);
+    /// Replaces the definition, compiling its schema and computed values first, so writers
+    /// never see a definition with another definition's checks.
+    pub(crate) fn set_info(&self, info: CollectionInfo) -> Result<()> {
+        let schema = info.schema.as_ref().map(Schema::compile).transpose()?.map(Arc::new);
+        let computed = info.computed_values.as_ref().map(crate::computed::ComputedValues::compile).transpose()?.map(Arc::new);
+        let mut guard = self.info.write();
+        *self.schema.write() = schema;
+        *self.computed.write() = computed;
+        *guard = info;
+        Ok(())
+    }
+
+    /// Fails with "collection not found" once the collection is dropped.
+    pub(crate) fn check_not_dropped(&self) -> Result<()> {
+        if self.shard.dropped.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(errors::err!(errors::ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found"));
+        }
         Ok(())
     }
 }

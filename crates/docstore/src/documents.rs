@@ -136,6 +136,8 @@ pub struct WriteOptions {
     pub is_restore: bool,
     /// Write nothing if any item fails (`/_api/import?complete=true`).
     pub all_or_nothing: bool,
+    /// Empty the collection in the same atomic batch first (`/_api/import?overwrite=true`).
+    pub truncate_first: bool,
 }
 
 impl Default for WriteOptions {
@@ -150,6 +152,7 @@ impl Default for WriteOptions {
             skip_validation: false,
             is_restore: false,
             all_or_nothing: false,
+            truncate_first: false,
         }
     }
 }
@@ -192,6 +195,13 @@ impl From<ArangoError> for ItemError {
 }
 
 pub type ItemResult = std::result::Result<Written, ItemError>;
+
+/// The shard gate as a writer holds it (held for its lifetime, never read).
+#[allow(dead_code)]
+enum Gate<'a> {
+    Shared(parking_lot::RwLockReadGuard<'a, ()>),
+    Exclusive(parking_lot::RwLockWriteGuard<'a, ()>),
+}
 
 /// A document to store: its revision and its attributes.
 type NewDoc = (u64, Map<String, Value>);
@@ -246,12 +256,13 @@ impl Store {
     /// pairs. An edge that matches in both directions (a self-loop) comes once.
     pub fn edges(&self, col: &Collection, vertex: &str, dirs: &[Direction]) -> Result<Vec<(String, StoredDoc)>> {
         let mut ks: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for &dir in dirs {
             let prefix = keys::edge_prefix(col.shard.id, dir, vertex);
             self.engine
                 .scan_prefix(Space::Indexes, &prefix, None, |k, _| {
-                    let key = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-                    if dir == Direction::Out || !ks.contains(&key) {
+                    let key = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
+                    if seen.insert(key.clone()) {
                         ks.push(key);
                     }
                     true
@@ -276,7 +287,9 @@ impl Store {
         let sync = opts.wait_for_sync || info.wait_for_sync;
         let schema = if opts.skip_validation || kind == WriteKind::Remove { None } else { col.schema.read().clone() };
         let computed = if kind == WriteKind::Remove { None } else { col.computed.read().clone() };
-        let _gate = col.shard.gate.read();
+        // Writers share the gate; a write that empties the collection first holds it alone.
+        let _gate = if opts.truncate_first { Gate::Exclusive(col.shard.gate.write()) } else { Gate::Shared(col.shard.gate.read()) };
+        col.check_not_dropped()?;
         let prepared: Vec<std::result::Result<Prepared, ItemError>> =
             items.into_iter().map(|item| self.prepare(col, kind, item, opts)).collect();
 
@@ -288,10 +301,15 @@ impl Store {
 
         let shard = col.shard.id;
         let doc_keys: Vec<&str> = prepared.iter().flatten().map(|p| p.key.as_str()).collect();
-        let mut stored = self.get_documents(col, &doc_keys)?.into_iter();
+        let mut stored = if opts.truncate_first { vec![None; doc_keys.len()] } else { self.get_documents(col, &doc_keys)? }.into_iter();
         // Documents written earlier in this batch, by key (None: removed).
         let mut pending: HashMap<String, Option<StoredDoc>> = HashMap::new();
         let mut batch = Batch::default();
+        if opts.truncate_first {
+            batch.delete_prefix(Space::Documents, &keys::shard_prefix(shard));
+            batch.delete_prefix(Space::Indexes, &keys::shard_prefix(shard));
+            batch.set_counter(Space::Meta, keys::shard_count(shard), 0);
+        }
         let (mut count_delta, mut max_rev) = (0i64, 0u64);
         let mut results = Vec::with_capacity(prepared.len());
         for p in prepared {
@@ -341,8 +359,9 @@ impl Store {
                 Err(e) => results.push(Err(e)),
             }
         }
-        if batch.is_empty() || (opts.all_or_nothing && results.iter().any(Result::is_err)) {
-            return Ok((results, false));
+        if (batch.is_empty() && !opts.truncate_first) || (opts.all_or_nothing && results.iter().any(Result::is_err)) {
+            // Nothing to write; the answer still says what the caller asked for.
+            return Ok((results, sync));
         }
         if count_delta != 0 {
             batch.add(Space::Meta, keys::shard_count(shard), count_delta);
@@ -350,7 +369,7 @@ impl Store {
         if max_rev > 0 {
             batch.raise(Space::Meta, keys::shard_revision(shard), max_rev);
         }
-        if info.key_options.kind == KeyGenerator::Autoincrement {
+        if matches!(info.key_options.kind, KeyGenerator::Autoincrement | KeyGenerator::Traditional) {
             batch.raise(Space::Meta, keys::shard_keygen(shard), col.shard.keygen_last.load(Ordering::Acquire));
         }
         self.raise_high_water(&mut batch);
@@ -427,23 +446,31 @@ impl Store {
         if !names::is_valid_key(key) {
             return Err(err!(ERROR_ARANGO_DOCUMENT_KEY_BAD, "illegal document key").into());
         }
-        // Numeric user keys move the generators past them, so generated keys never collide.
-        if let Ok(n) = key.parse::<u64>() {
-            match ko.kind {
-                KeyGenerator::Autoincrement => {
-                    col.shard.keygen_last.fetch_max(n, Ordering::AcqRel);
-                }
-                KeyGenerator::Traditional => self.clock.observe_id(n),
-                _ => {}
-            }
+        // Numeric user keys move this collection's generator past them, so generated keys
+        // never collide with them. (Per collection: a huge user key must not move the
+        // server-wide id counter.)
+        if let (Ok(n), KeyGenerator::Autoincrement | KeyGenerator::Traditional) = (key.parse::<u64>(), ko.kind) {
+            col.shard.keygen_last.fetch_max(n, Ordering::AcqRel);
         }
         Ok(())
     }
 
     fn generate_key(&self, col: &Collection) -> std::result::Result<String, ItemError> {
         let ko = col.info.read().key_options.clone();
+        let out_of_keys = || ItemError::from(err!(ERROR_ARANGO_OUT_OF_KEYS, "out of keys"));
         Ok(match ko.kind {
-            KeyGenerator::Traditional => self.clock.next_id().to_string(),
+            KeyGenerator::Traditional => {
+                // The server's tick, or past the highest numeric key this collection has seen.
+                let tick = self.clock.next_id();
+                let mut last = col.shard.keygen_last.load(Ordering::Acquire);
+                loop {
+                    let next = if tick > last { tick } else { last.checked_add(1).ok_or_else(out_of_keys)? };
+                    match col.shard.keygen_last.compare_exchange(last, next, Ordering::AcqRel, Ordering::Acquire) {
+                        Ok(_) => break next.to_string(),
+                        Err(seen) => last = seen,
+                    }
+                }
+            }
             KeyGenerator::Padded => format!("{:016x}", self.clock.next_id()),
             KeyGenerator::Uuid => uuid::Uuid::new_v4().to_string(),
             KeyGenerator::Autoincrement => {
@@ -457,9 +484,7 @@ impl Store {
                 };
                 let mut last = col.shard.keygen_last.load(Ordering::Acquire);
                 loop {
-                    let Some(n) = next(last) else {
-                        return Err(err!(ERROR_ARANGO_OUT_OF_KEYS, "out of keys").into());
-                    };
+                    let n = next(last).ok_or_else(out_of_keys)?;
                     match col.shard.keygen_last.compare_exchange(last, n, Ordering::AcqRel, Ordering::Acquire) {
                         Ok(_) => break n.to_string(),
                         Err(seen) => last = seen,
@@ -532,10 +557,14 @@ impl Store {
             return Ok((written, None));
         }
         let old_map = current.map(StoredDoc::to_map).transpose().map_err(|e| fail(e, None))?;
-        let rev = if opts.is_restore {
-            p.body.get("_rev").and_then(Value::as_str).and_then(decode_rev).unwrap_or_else(|| self.clock.next_rev())
-        } else {
-            self.clock.next_rev()
+        let restored = if opts.is_restore { p.body.get("_rev").and_then(Value::as_str).and_then(decode_rev) } else { None };
+        let rev = match restored {
+            // Later revisions must still sort after a restored one.
+            Some(r) => {
+                self.clock.observe_rev(r);
+                r
+            }
+            None => self.clock.next_rev(),
         };
         let merged;
         let user: &Map<String, Value> = if effective == WriteKind::Update {

@@ -52,6 +52,8 @@ fn one_u64() -> u64 {
 pub struct Database {
     pub info: DatabaseInfo,
     collections: RwLock<BTreeMap<String, Arc<Collection>>>,
+    /// Set when the database is dropped, so DDL that raced with the drop fails.
+    dropped: std::sync::atomic::AtomicBool,
 }
 
 impl Database {
@@ -102,7 +104,7 @@ impl Store {
         let mut bad = None;
         engine.scan_prefix(Space::Meta, b"d", None, |_, v| match serde_json::from_slice::<DatabaseInfo>(v) {
             Ok(info) => {
-                databases.insert(info.name.clone(), Arc::new(Database { info, collections: RwLock::default() }));
+                databases.insert(info.name.clone(), Arc::new(Database { info, collections: RwLock::default(), dropped: Default::default() }));
                 true
             }
             Err(e) => {
@@ -175,14 +177,20 @@ impl Store {
             Some("single") => "single".to_string(),
             Some(_) => return Err(err!(errors::ERROR_BAD_PARAMETER, "invalid sharding, expected \"\", \"flexible\" or \"single\"")),
         };
+        let replication_factor = crate::collection::parse_replication_factor(options.get("replicationFactor"), json!(1))?;
+        let write_concern = match options.get("writeConcern") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v.as_u64().ok_or_else(|| err!(errors::ERROR_BAD_PARAMETER, "writeConcern must be a number"))?,
+        };
+        crate::collection::check_write_concern(&replication_factor, write_concern)?;
         let info = DatabaseInfo {
             id: if name == SYSTEM_DATABASE { 1 } else { self.clock.next_id() },
             name: name.to_string(),
             sharding,
-            replication_factor: options.get("replicationFactor").cloned().filter(|v| !v.is_null()).unwrap_or(json!(1)),
-            write_concern: options.get("writeConcern").and_then(Value::as_u64).unwrap_or(1),
+            replication_factor,
+            write_concern,
         };
-        let db = Arc::new(Database { info: info.clone(), collections: RwLock::default() });
+        let db = Arc::new(Database { info: info.clone(), collections: RwLock::default(), dropped: Default::default() });
         let mut batch = Batch::default();
         batch.put(Space::Meta, keys::database(info.id), to_bytes(&info)?);
         let system: Vec<&str> = if db.is_system() {
@@ -219,6 +227,10 @@ impl Store {
             drop_collection_data(&mut batch, db.info.id, c);
         }
         self.engine.write(batch, true).map_err(storage_err)?;
+        for c in &cols {
+            c.shard.dropped.store(true, Ordering::Release);
+        }
+        db.dropped.store(true, Ordering::Release);
         drop(gates);
         self.databases.write().remove(name);
         Ok(())
@@ -231,6 +243,9 @@ impl Store {
             info.replication_factor = db.info.replication_factor.clone();
         }
         let _ddl = self.ddl.lock();
+        if db.dropped.load(Ordering::Acquire) {
+            return Err(err!(ERROR_ARANGO_DATABASE_NOT_FOUND, "database not found"));
+        }
         if db.collections.read().contains_key(&info.name) {
             return Err(err!(ERROR_ARANGO_DUPLICATE_NAME, "duplicate name: {}", info.name));
         }
@@ -256,11 +271,16 @@ impl Store {
         if col.is_system() && !allow_system {
             return Err(err!(ERROR_FORBIDDEN, "forbidden: system collections can only be dropped with isSystem=true"));
         }
+        if db.is_system() && col.name() == "_users" {
+            return Err(err!(ERROR_FORBIDDEN, "forbidden: _system/_users holds the users and cannot be dropped"));
+        }
         let _ddl = self.ddl.lock();
+        self.check_current(db, col)?;
         let _gate = col.shard.gate.write();
         let mut batch = Batch::default();
         drop_collection_data(&mut batch, db.info.id, col);
         self.engine.write(batch, true).map_err(storage_err)?;
+        col.shard.dropped.store(true, Ordering::Release);
         db.collections.write().remove(&col.name());
         Ok(())
     }
@@ -273,13 +293,15 @@ impl Store {
             return Err(err!(ERROR_ARANGO_ILLEGAL_NAME, "illegal name: collection name invalid"));
         }
         let _ddl = self.ddl.lock();
-        let mut cols = db.collections.write();
-        if cols.contains_key(new_name) {
+        self.check_current(db, col)?;
+        if db.collections.read().contains_key(new_name) {
             return Err(err!(ERROR_ARANGO_DUPLICATE_NAME, "duplicate name: {new_name}"));
         }
         let mut info = col.info.read().clone();
         let old_name = std::mem::replace(&mut info.name, new_name.to_string());
+        // Persist (and fsync) before taking the map's write lock, so lookups do not wait.
         self.persist_info(db, &info)?;
+        let mut cols = db.collections.write();
         if let Some(c) = cols.remove(&old_name) {
             *c.info.write() = info;
             cols.insert(new_name.to_string(), c);
@@ -290,11 +312,21 @@ impl Store {
     /// Changes collection properties (`PUT …/properties`).
     pub fn change_properties(&self, db: &Database, col: &Collection, body: &Value) -> Result<()> {
         let _ddl = self.ddl.lock();
+        self.check_current(db, col)?;
         let mut info = col.info.read().clone();
         info.apply_properties(body)?;
         self.persist_info(db, &info)?;
-        *col.info.write() = info;
-        col.refresh_compiled()
+        col.set_info(info)
+    }
+
+    /// Fails unless `col` is still the collection of that name in `db` (it may have been
+    /// dropped, or dropped and recreated, since the caller looked it up).
+    fn check_current(&self, db: &Database, col: &Collection) -> Result<()> {
+        let cols = db.collections.read();
+        match cols.get(&col.name()) {
+            Some(c) if std::ptr::eq(c.as_ref(), col) && !db.dropped.load(Ordering::Acquire) => Ok(()),
+            _ => Err(err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found")),
+        }
     }
 
     fn persist_info(&self, db: &Database, info: &CollectionInfo) -> Result<()> {
@@ -336,6 +368,7 @@ impl Store {
     /// Recounts the documents of a collection and stores the exact figure.
     pub fn recalculate_count(&self, col: &Collection) -> Result<u64> {
         let _gate = col.shard.gate.write();
+        col.check_not_dropped()?;
         let mut n = 0u64;
         self.engine
             .scan_prefix(Space::Documents, &keys::shard_prefix(col.shard.id), None, |_, _| {
@@ -352,6 +385,7 @@ impl Store {
     /// Removes every document of a collection (and its index entries) at once.
     pub fn truncate(&self, col: &Collection, wait_for_sync: bool) -> Result<()> {
         let _gate = col.shard.gate.write();
+        col.check_not_dropped()?;
         let shard = col.shard.id;
         let mut batch = Batch::default();
         batch.delete_prefix(Space::Documents, &keys::shard_prefix(shard));
@@ -384,12 +418,12 @@ fn new_collection(db_id: u64, info: CollectionInfo, keygen_last: u64) -> Result<
     debug_assert!(info.kind >= TYPE_DOCUMENT);
     let col = Collection {
         db_id,
-        info: RwLock::new(info),
+        info: RwLock::new(info.clone()),
         schema: RwLock::new(None),
         computed: RwLock::new(None),
-        shard: Shard { id: shard_id, gate: RwLock::new(()), keygen_last: AtomicU64::new(keygen_last) },
+        shard: Shard { id: shard_id, gate: RwLock::new(()), keygen_last: AtomicU64::new(keygen_last), dropped: Default::default() },
     };
-    col.refresh_compiled()?;
+    col.set_info(info)?;
     Ok(col)
 }
 

@@ -193,6 +193,27 @@ struct ServerArgs {
     /// Write the log to this file instead of standard error.
     #[arg(long = "log.file")]
     log_file: Option<PathBuf>,
+    /// Run as an agent of the Agency.
+    #[arg(long = "agency.activate", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    agency_activate: bool,
+    /// Number of agents (odd).
+    #[arg(long = "agency.size", default_value_t = 1)]
+    agency_size: usize,
+    /// This agent's address as the others reach it, such as tcp://127.0.0.1:8531.
+    #[arg(long = "agency.my-address")]
+    agency_my_address: Option<String>,
+    /// Another agent's address (repeat for each; all agents of the Agency must be named).
+    #[arg(long = "agency.endpoint")]
+    agency_endpoint: Vec<String>,
+    /// Shortest election timeout in seconds (ArangoDB's default is 1; Rango's 0.5 fails over faster).
+    #[arg(long = "agency.election-timeout-min", default_value_t = 0.5)]
+    agency_election_timeout_min: f64,
+    /// Longest election timeout in seconds.
+    #[arg(long = "agency.election-timeout-max", default_value_t = 1.0)]
+    agency_election_timeout_max: f64,
+    /// Run the Supervision (accepted for compatibility; it comes with the cluster issue).
+    #[arg(long = "agency.supervision", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    agency_supervision: bool,
 }
 
 
@@ -247,6 +268,33 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
         (None, Some(folder)) => server::auth::SecretSource::Folder(folder.clone()),
         (None, None) => server::auth::SecretSource::Generated,
     };
+    let agency = if args.agency_activate {
+        anyhow::ensure!(args.agency_size % 2 == 1, "--agency.size must be odd, not {}", args.agency_size);
+        anyhow::ensure!(
+            args.agency_election_timeout_min > 0.0 && args.agency_election_timeout_max > args.agency_election_timeout_min,
+            "--agency.election-timeout-max must be greater than --agency.election-timeout-min (> 0)"
+        );
+        let my = args.agency_my_address.clone().unwrap_or_else(|| args.endpoint.clone());
+        let mut endpoints = args.agency_endpoint.clone();
+        endpoints.push(my.clone());
+        endpoints.sort();
+        endpoints.dedup();
+        anyhow::ensure!(
+            endpoints.len() == args.agency_size,
+            "--agency.size is {} but {} agents are named (this one and each --agency.endpoint); name them all",
+            args.agency_size,
+            endpoints.len()
+        );
+        Some(agency::agent::AgentConfig {
+            my_endpoint: my,
+            endpoints,
+            election_timeout_min_ms: (args.agency_election_timeout_min * 1000.0) as u64,
+            election_timeout_max_ms: (args.agency_election_timeout_max * 1000.0) as u64,
+            dir: args.database_directory.join("agency"),
+        })
+    } else {
+        None
+    };
     let config = server::Config {
         endpoint: args.endpoint,
         database_directory: args.database_directory,
@@ -255,6 +303,7 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
         root_password: std::env::var("ARANGO_ROOT_PASSWORD").unwrap_or_default(),
         maximal_body_size_bytes: args.maximal_body_size,
         extended_names: args.extended_names,
+        agency,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(server::start(config, shutdown_signal(), |_| {}))?;

@@ -465,3 +465,45 @@ fn computed_values_fill_attributes_on_the_chosen_writes() {
     assert_eq!(r.body["computedValues"][0]["name"], "k");
     assert_eq!(s.post("/_api/document/people?returnNew=true", json!({})).body["new"]["k"], 42);
 }
+
+/// Regressions found in review: each of these once misbehaved.
+#[test]
+fn review_regressions() {
+    let s = Server::start();
+    // A huge numeric user key used to wrap the server-wide id counter, reusing ids.
+    s.post("/_api/collection", json!({"name": "trad"}));
+    assert_eq!(s.post("/_api/document/trad", json!({"_key": "18446744073709551615"})).status, 202);
+    assert_eq!(s.post("/_api/document/trad", json!({})).error(), (500, 1225), "that collection is out of keys");
+    let a = s.post("/_api/collection", json!({"name": "after1"})).body["id"].as_str().unwrap().parse::<u64>().unwrap();
+    let b = s.post("/_api/collection", json!({"name": "after2"})).body["id"].as_str().unwrap().parse::<u64>().unwrap();
+    assert!(b > a && a < 1 << 40, "ids keep counting up from where they were");
+    // Multi-document removes with waitForSync answer 200, like single ones.
+    s.post("/_api/document/after1", json!([{"_key": "x"}, {"_key": "y"}]));
+    assert_eq!(s.call("DELETE", "/_api/document/after1?waitForSync=true", Some(&json!(["x", "y"]))).status, 200);
+    // An ignored insert with waitForSync still answers 201.
+    s.post("/_api/document/after1", json!({"_key": "z"}));
+    assert_eq!(s.post("/_api/document/after1?overwriteMode=ignore&waitForSync=true", json!({"_key": "z"})).status, 201);
+    // overwrite=true with complete=true used to empty the collection even when the import failed.
+    let auth = s.auth();
+    let r = s.call_raw("POST", "/_api/import?collection=after1&type=list&overwrite=true&complete=true", br#"[{"_key":"n1"},{"_key":"n1"}]"#, &[("Authorization", &auth)]);
+    assert_eq!(r.error(), (409, 1210));
+    assert_eq!(s.get("/_api/document/after1/z").status, 200, "the collection was left as it was");
+    let r = s.call_raw("POST", "/_api/import?collection=after1&type=list&overwrite=true", br#"[{"_key":"n1"}]"#, &[("Authorization", &auth)]);
+    assert_eq!(r.body["created"], 1);
+    assert_eq!(s.get("/_api/collection/after1/count").body["count"], 1);
+    // _system/_users cannot be dropped or truncated, even by root.
+    assert_eq!(s.delete("/_api/collection/_users?isSystem=true").error(), (403, 11));
+    // writeConcern and replicationFactor may change together.
+    s.post("/_api/collection", json!({"name": "rf"}));
+    let r = s.put("/_api/collection/rf/properties", json!({"replicationFactor": 3, "writeConcern": 3}));
+    assert_eq!((r.body["replicationFactor"].clone(), r.body["writeConcern"].clone()), (json!(3), json!(3)));
+    assert_eq!(s.post("/_api/database", json!({"name": "x", "options": {"replicationFactor": 2, "writeConcern": 3}})).error(), (400, 10));
+    // A bad user entry refuses the whole database creation, before anything is created.
+    assert_eq!(s.post("/_api/database", json!({"name": "y", "users": [{"username": "a:b"}]})).error(), (400, 1700));
+    assert_eq!(s.get("/_db/y/_api/version").error(), (404, 1228));
+    // Restored revisions move the clock: a later write gets a greater _rev.
+    let restored = "_zzzzzzzzz-";
+    s.post("/_api/document/rf?isRestore=true", json!({"_key": "r", "_rev": restored}));
+    let later = s.patch("/_api/document/rf/r", json!({"v": 1})).body["_rev"].as_str().unwrap().to_string();
+    assert!(common::rev_value(&later) > common::rev_value(restored));
+}

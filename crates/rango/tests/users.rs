@@ -195,3 +195,28 @@ mod hmac_free {
         Sha256::new().chain_update(&opad).chain_update(inner).finalize().to_vec()
     }
 }
+
+/// Regression: renaming a collection one may not touch used to need only database access,
+/// so a hidden collection could be renamed into view.
+#[test]
+fn renaming_or_dropping_needs_collection_access() {
+    let s = Server::start();
+    s.post("/_api/database", json!({"name": "d"}));
+    s.post("/_db/d/_api/collection", json!({"name": "secret"}));
+    s.post("/_api/user", json!({"user": "eve", "passwd": "pw"}));
+    s.put("/_api/user/eve/database/d", json!({"grant": "rw"}));
+    s.put("/_api/user/eve/database/d/secret", json!({"grant": "none"}));
+    let eve = basic("eve", "pw");
+    let as_eve = |m: &str, p: &str, b: &str| s.call_raw(m, p, b.as_bytes(), &[("Authorization", &eve)]);
+    assert_eq!(as_eve("PUT", "/_db/d/_api/collection/secret/rename", r#"{"name":"mine"}"#).error(), (403, 11));
+    assert_eq!(as_eve("DELETE", "/_db/d/_api/collection/secret", "").error(), (403, 11));
+    assert_eq!(as_eve("PUT", "/_db/d/_api/collection/secret/properties", r#"{"waitForSync":true}"#).error(), (403, 11));
+    assert_eq!(as_eve("POST", "/_db/d/_api/collection", r#"{"name":"own"}"#).status, 200);
+    assert_eq!(as_eve("PUT", "/_db/d/_api/collection/own/rename", r#"{"name":"own2"}"#).status, 200);
+    // A JWT from /_open/auth with an access token names the token's owner.
+    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+    let token = s.post("/_api/token/eve", json!({"name": "t", "valid_until": until})).body["token"].as_str().unwrap().to_string();
+    let body = json!({"username": "", "password": token}).to_string();
+    let jwt = s.call_raw("POST", "/_open/auth", body.as_bytes(), &[]).body["jwt"].as_str().unwrap().to_string();
+    assert_eq!(s.call_raw("GET", "/_db/d/_api/collection/own2", b"", &[("Authorization", &format!("bearer {jwt}"))]).status, 200);
+}

@@ -159,8 +159,16 @@ impl Auth {
     /// A user token as `POST /_open/auth` returns it, signed with the active secret.
     pub fn issue_token(&self, user: &str) -> String {
         let now = now_s();
+        self.sign(&json!({"preferred_username": user, "iss": "arangodb", "iat": now, "exp": now + SESSION_TIMEOUT_S}))
+    }
+
+    /// A superuser token, as servers of one cluster send each other.
+    pub fn issue_superuser_token(&self) -> String {
+        self.sign(&json!({"iss": "arangodb", "server_id": "rango", "iat": now_s()}))
+    }
+
+    fn sign(&self, payload: &Value) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = json!({"preferred_username": user, "iss": "arangodb", "iat": now, "exp": now + SESSION_TIMEOUT_S});
         let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
         let secrets = self.secrets.read();
         let Some(Ok(mut mac)) = secrets.first().map(|s| Hmac::<Sha256>::new_from_slice(s)) else { return String::new() };

@@ -164,7 +164,7 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     };
     req.params = params;
     req.caller = if ctx.auth.enabled {
-        match authenticate(&ctx, &req) {
+        match authenticate(&ctx, &req).await {
             Ok(caller) => caller,
             Err(()) if need == Need::Open => None,
             Err(()) => return unauthorized(),
@@ -205,6 +205,10 @@ const INLINE_WRITE_BODY_BYTES_MAX: usize = 16 * 1024;
 /// (An unsynced write can still wait behind a synced one in RocksDB's write group; that
 /// costs at most one fsync, and only when both kinds are in flight.)
 fn runs_inline(ctx: &Ctx, req: &Req) -> bool {
+    // The Agency's handlers wait for Raft; they run on the blocking pool.
+    if req.segments.first().is_some_and(|s| s == "_api") && req.segments.get(1).is_some_and(|s| s.starts_with("agency")) {
+        return false;
+    }
     if matches!(req.method, Method::GET | Method::HEAD) {
         return true;
     }
@@ -229,11 +233,21 @@ fn forbidden() -> Resp {
     Resp::error(&err!(errors::ERROR_FORBIDDEN, "forbidden"))
 }
 
-/// Checks the `Authorization` header: `Ok(None)` without one, `Err` if it is wrong.
-fn authenticate(ctx: &Ctx, req: &Req) -> Result<Option<Caller>, ()> {
+/// Checks the `Authorization` header: `Ok(None)` without one, `Err` if it is wrong. A
+/// password not seen before costs a slow hash; that runs on the blocking pool, a few at a
+/// time, so wrong passwords cannot starve the workers that serve everyone else.
+async fn authenticate(ctx: &Arc<Ctx>, req: &Req) -> Result<Option<Caller>, ()> {
     match ctx.auth.credentials(req.headers.get(hyper::header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
         None => Ok(None),
-        Some(Credentials::Basic { user, password }) => ctx.users.authenticate(&user, &password).map(|u| Some(Caller::User(u))).ok_or(()),
+        Some(Credentials::Basic { user, password }) => {
+            if let Some(u) = ctx.users.authenticate_fast(&user, &password) {
+                return Ok(Some(Caller::User(u)));
+            }
+            let _permit = ctx.slow_auth.acquire().await.map_err(|_| ())?;
+            let ctx2 = ctx.clone();
+            let found = tokio::task::spawn_blocking(move || ctx2.users.authenticate(&user, &password)).await.map_err(|_| ())?;
+            found.map(|u| Some(Caller::User(u))).ok_or(())
+        }
         Some(Credentials::Token(user)) if ctx.users.is_active(&user) => Ok(Some(Caller::User(user))),
         Some(Credentials::Superuser) => Ok(Some(Caller::Superuser)),
         Some(_) => Err(()),
@@ -270,6 +284,7 @@ fn authorize(ctx: &Ctx, req: &Req, need: Need) -> Result<(), Resp> {
         Need::Db(level) => db_level >= level,
         Need::Admin => is_admin,
         Need::Col(i, level) => collection_level(req.param(i)) >= level,
+        Need::DbAndCol(i, level) => db_level >= level && collection_level(req.param(i)) >= level,
         // Without a collection the handler answers ArangoDB's "collection missing" error.
         Need::ColQuery(level) => req.query("collection").is_none_or(|c| c.is_empty() || collection_level(c) >= level),
     };

@@ -7,6 +7,7 @@
 //! **API Boundary:** only this crate knows routes and wire shapes.
 
 pub mod access;
+pub mod agency_net;
 pub mod api;
 pub mod auth;
 pub mod http;
@@ -39,6 +40,8 @@ pub struct Config {
     pub maximal_body_size_bytes: usize,
     /// `--database.extended-names`.
     pub extended_names: bool,
+    /// Set when this server is an agent (`--agency.activate true`).
+    pub agency: Option<agency::agent::AgentConfig>,
 }
 
 /// What every handler can reach.
@@ -49,7 +52,14 @@ pub struct Ctx {
     pub config: Config,
     pub started: Instant,
     pub router: routes::Router,
+    /// This server's agent, when it is one.
+    pub agent: Option<Arc<agency::agent::Agent>>,
+    /// Bounds how many slow password checks run at once.
+    pub slow_auth: tokio::sync::Semaphore,
 }
+
+/// Slow password checks (PBKDF2) running at once; the rest wait their turn.
+pub const SLOW_AUTH_CONCURRENT_MAX: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -61,6 +71,8 @@ pub enum StartError {
     Open { dir: String, source: docstore::OpenError },
     #[error("{0}")]
     Secret(String),
+    #[error("cannot start the agent: {0}")]
+    Agency(String),
     #[error("cannot load users: {0}")]
     Users(errors::ArangoError),
     #[error("cannot create the database directory {dir}: {source}")]
@@ -92,6 +104,13 @@ pub async fn start(
         .map_err(|source| StartError::Open { dir, source })?;
     let auth = auth::Auth::new(config.authentication, config.jwt_secret.clone()).map_err(StartError::Secret)?;
     let users = users::Users::load(&store, &config.root_password).map_err(StartError::Users)?;
+    let agent = match &config.agency {
+        Some(agent_config) => {
+            let network = agency_net::Network::new(format!("bearer {}", auth.issue_superuser_token()));
+            Some(agency::agent::Agent::start(agent_config.clone(), network).await.map_err(StartError::Agency)?)
+        }
+        None => None,
+    };
     let ctx = Arc::new(Ctx {
         store,
         auth,
@@ -99,6 +118,8 @@ pub async fn start(
         config,
         started: Instant::now(),
         router: routes::Router::new(),
+        agent,
+        slow_auth: tokio::sync::Semaphore::new(SLOW_AUTH_CONCURRENT_MAX),
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;

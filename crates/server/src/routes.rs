@@ -5,7 +5,7 @@ use errors::{err, Result, ERROR_HTTP_METHOD_NOT_ALLOWED, ERROR_HTTP_NOT_FOUND};
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, collection, database, document, import, users};
+use crate::api::{admin, agency, collection, database, document, import, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -26,6 +26,9 @@ pub enum Need {
     SelfOrAdmin(usize),
     /// This access level on the collection named by this path parameter.
     Col(usize, Level),
+    /// This level on the database and on the collection named by this path parameter
+    /// (changing a collection: drop, rename, properties).
+    DbAndCol(usize, Level),
     /// This access level on the collection named by the `collection` query parameter.
     ColQuery(Level),
 }
@@ -54,7 +57,7 @@ type Entry = (Method, &'static str, Handler, Need);
 fn table() -> Vec<Entry> {
     use Level::{Ro, Rw};
     use Method as M;
-    use Need::{Admin, Col, ColQuery, Db, Open, SelfOrAdmin};
+    use Need::{Admin, Col, ColQuery, Db, DbAndCol, Open, SelfOrAdmin};
     vec![
         (M::GET, "/_api/version", admin::version, Db(Ro)),
         (M::GET, "/_api/engine", admin::engine, Db(Ro)),
@@ -77,16 +80,16 @@ fn table() -> Vec<Entry> {
         (M::GET, "/_api/collection", collection::list, Db(Ro)),
         (M::POST, "/_api/collection", collection::create, Db(Rw)),
         (M::GET, "/_api/collection/:name", collection::get, Col(0, Ro)),
-        (M::DELETE, "/_api/collection/:name", collection::drop, Db(Rw)),
+        (M::DELETE, "/_api/collection/:name", collection::drop, DbAndCol(0, Rw)),
         (M::GET, "/_api/collection/:name/properties", collection::properties, Col(0, Ro)),
-        (M::PUT, "/_api/collection/:name/properties", collection::set_properties, Db(Rw)),
+        (M::PUT, "/_api/collection/:name/properties", collection::set_properties, DbAndCol(0, Rw)),
         (M::GET, "/_api/collection/:name/count", collection::count, Col(0, Ro)),
         (M::GET, "/_api/collection/:name/figures", collection::figures, Col(0, Ro)),
         (M::GET, "/_api/collection/:name/revision", collection::revision, Col(0, Ro)),
         (M::GET, "/_api/collection/:name/checksum", collection::checksum, Col(0, Ro)),
         (M::GET, "/_api/collection/:name/shards", collection::shards, Col(0, Ro)),
         (M::PUT, "/_api/collection/:name/truncate", collection::truncate, Col(0, Rw)),
-        (M::PUT, "/_api/collection/:name/rename", collection::rename, Db(Rw)),
+        (M::PUT, "/_api/collection/:name/rename", collection::rename, DbAndCol(0, Rw)),
         (M::PUT, "/_api/collection/:name/recalculateCount", collection::recalculate_count, Col(0, Rw)),
         (M::PUT, "/_api/collection/:name/compact", collection::compact, Col(0, Rw)),
         (M::PUT, "/_api/collection/:name/load", collection::load, Col(0, Ro)),
@@ -122,6 +125,17 @@ fn table() -> Vec<Entry> {
         (M::GET, "/_api/token/:user", users::list_tokens, SelfOrAdmin(0)),
         (M::POST, "/_api/token/:user", users::create_token, SelfOrAdmin(0)),
         (M::DELETE, "/_api/token/:user/:id", users::delete_token, SelfOrAdmin(0)),
+        (M::POST, "/_api/agency/read", agency::read, Admin),
+        (M::POST, "/_api/agency/write", agency::write, Admin),
+        (M::POST, "/_api/agency/transact", agency::transact, Admin),
+        (M::POST, "/_api/agency/transient", agency::transient, Admin),
+        (M::POST, "/_api/agency/inquire", agency::inquire, Admin),
+        (M::GET, "/_api/agency/poll", agency::poll, Admin),
+        (M::GET, "/_api/agency/config", agency::config, Admin),
+        (M::GET, "/_api/agency/state", agency::state, Admin),
+        (M::POST, "/_api/agency_priv/append", agency::priv_append, Admin),
+        (M::POST, "/_api/agency_priv/vote", agency::priv_vote, Admin),
+        (M::POST, "/_api/agency_priv/snapshot", agency::priv_snapshot, Admin),
     ]
 }
 
@@ -193,7 +207,7 @@ impl Default for Router {
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
     "/_api/cursor", "/_api/query", "/_api/explain", "/_api/index", "/_api/transaction",
-    "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx", "/_api/agency",
+    "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
     "/_admin/cluster", "/_admin/log", "/_admin/metrics", "/_admin/statistics", "/_admin/backup",

@@ -18,6 +18,10 @@ use crate::access::{Grants, Level, SYSTEM};
 
 /// PBKDF2 rounds for new password hashes.
 const PBKDF2_ROUNDS: u32 = 10_000;
+/// Bounds on the rounds read from stored documents, so a document cannot make one login
+/// attempt cost minutes of CPU.
+const PBKDF2_ROUNDS_MIN: u32 = 1_000;
+const PBKDF2_ROUNDS_MAX: u32 = 1_000_000;
 const PBKDF2_METHOD: &str = "pbkdf2-sha256";
 /// Prefix of access tokens (`/_api/token`), which may be used as passwords.
 const TOKEN_PREFIX: &str = "v1.";
@@ -95,10 +99,13 @@ impl User {
         self.hash = pbkdf2_hex(password, &self.salt, self.rounds);
     }
 
-    /// The slow check of a password against the stored hash.
+    /// The slow check of a password against the stored hash. Every method costs at least one
+    /// PBKDF2 run, so timing does not tell which kind of user (or none) is behind a name.
     fn password_matches(&self, password: &str) -> bool {
+        let rounds = self.rounds.clamp(PBKDF2_ROUNDS_MIN, PBKDF2_ROUNDS_MAX);
+        let slow = pbkdf2_hex(password, &self.salt, rounds);
         let computed = match self.method.as_str() {
-            PBKDF2_METHOD => pbkdf2_hex(password, &self.salt, self.rounds),
+            PBKDF2_METHOD => slow,
             "sha256" => hex(&Sha256::new().chain_update(&self.salt).chain_update(password).finalize()),
             _ => return false,
         };
@@ -198,6 +205,8 @@ pub fn token_json(t: &AccessToken) -> Value {
 
 pub struct Users {
     cache: RwLock<HashMap<String, User>>,
+    /// Serialises changes (read, change, save) so that concurrent changes are not lost.
+    changes: Mutex<()>,
     /// Fast digests of passwords that passed the slow check, by user.
     verified: Mutex<HashMap<String, [u8; 32]>>,
     /// A user that exists for no one, so that unknown users cost a slow hash too.
@@ -219,7 +228,7 @@ impl Users {
             }
             true
         })?;
-        let users = Users { cache: RwLock::new(cache), verified: Mutex::default(), decoy: User::new("", "") };
+        let users = Users { cache: RwLock::new(cache), changes: Mutex::new(()), verified: Mutex::default(), decoy: User::new("", "") };
         if users.get("root").is_none() {
             let mut root = User::new("root", root_password);
             root.grants.grant_database("*", Level::Rw);
@@ -241,8 +250,17 @@ impl Users {
     }
 
     /// The user a name and password (or access token) authenticate, if any. With an empty
-    /// name, an access token alone identifies its user.
+    /// name, an access token alone identifies its user. May run the slow hash.
     pub fn authenticate(&self, name: &str, password: &str) -> Option<String> {
+        if let Some(user) = self.authenticate_fast(name, password) {
+            return Some(user);
+        }
+        (!name.is_empty() && self.check_password(name, password)).then(|| name.to_string())
+    }
+
+    /// The cheap checks only: access tokens, and passwords that passed the slow check
+    /// before. `None` means the slow check is needed (or the credentials are wrong).
+    pub fn authenticate_fast(&self, name: &str, password: &str) -> Option<String> {
         if name.is_empty() {
             if !password.starts_with(TOKEN_PREFIX) {
                 return None;
@@ -250,7 +268,12 @@ impl Users {
             let users = self.cache.read();
             return users.values().find(|u| u.active && u.token_matches(password)).map(|u| u.name.clone());
         }
-        self.check_password(name, password).then(|| name.to_string())
+        let user = self.get(name).filter(|u| u.active)?;
+        if password.starts_with(TOKEN_PREFIX) && user.token_matches(password) {
+            return Some(user.name);
+        }
+        let fast: [u8; 32] = Sha256::new().chain_update(&user.salt).chain_update(password).finalize().into();
+        self.verified.lock().get(name).is_some_and(|known| constant_time_eq(known, &fast)).then_some(user.name)
     }
 
     fn check_password(&self, name: &str, password: &str) -> bool {
@@ -259,13 +282,7 @@ impl Users {
             self.decoy.password_matches(password);
             return false;
         };
-        if password.starts_with(TOKEN_PREFIX) && user.token_matches(password) {
-            return true;
-        }
         let fast: [u8; 32] = Sha256::new().chain_update(&user.salt).chain_update(password).finalize().into();
-        if self.verified.lock().get(name).is_some_and(|known| constant_time_eq(known, &fast)) {
-            return true;
-        }
         let ok = user.password_matches(password);
         if ok {
             self.verified.lock().insert(name.to_string(), fast);
@@ -280,14 +297,20 @@ impl Users {
 
     /// Creates a user; 409 if it exists.
     pub fn create(&self, store: &Store, user: User) -> Result<()> {
+        let _changes = self.changes.lock();
         if self.get(&user.name).is_some() {
             return Err(err!(ERROR_USER_DUPLICATE, "duplicate user"));
         }
-        self.save(store, user)
+        self.save_locked(store, user)
     }
 
     /// Stores a user (new or changed) durably, then updates the cache.
-    pub fn save(&self, store: &Store, mut user: User) -> Result<()> {
+    pub fn save(&self, store: &Store, user: User) -> Result<()> {
+        let _changes = self.changes.lock();
+        self.save_locked(store, user)
+    }
+
+    fn save_locked(&self, store: &Store, mut user: User) -> Result<()> {
         let col = users_collection(store)?;
         let item = WriteItem { body: user.to_document(), key: None, if_match: None };
         let opts = WriteOptions { wait_for_sync: true, ..Default::default() };
@@ -303,6 +326,7 @@ impl Users {
     }
 
     pub fn remove(&self, store: &Store, name: &str) -> Result<()> {
+        let _changes = self.changes.lock();
         let user = self.get(name).ok_or_else(|| ArangoError::new(ERROR_USER_NOT_FOUND))?;
         let col = users_collection(store)?;
         let item = WriteItem { body: json!({}), key: user.key.clone(), if_match: None };
@@ -318,10 +342,22 @@ impl Users {
 
     /// Applies `change` to a stored user and saves it.
     pub fn modify(&self, store: &Store, name: &str, change: impl FnOnce(&mut User) -> Result<()>) -> Result<User> {
+        let _changes = self.changes.lock();
         let mut user = self.get(name).ok_or_else(|| ArangoError::new(ERROR_USER_NOT_FOUND))?;
         change(&mut user)?;
-        self.save(store, user.clone())?;
+        self.save_locked(store, user.clone())?;
         Ok(user)
+    }
+
+    /// Creates `name` with `password` if missing, then applies `change`, as one change.
+    pub fn upsert(&self, store: &Store, name: &str, make: impl FnOnce() -> Result<User>, change: impl FnOnce(&mut User)) -> Result<()> {
+        let _changes = self.changes.lock();
+        let mut user = match self.get(name) {
+            Some(u) => u,
+            None => make()?,
+        };
+        change(&mut user);
+        self.save_locked(store, user)
     }
 
     /// Removes every user's grants on a dropped database.

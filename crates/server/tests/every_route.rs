@@ -37,6 +37,7 @@ fn start() -> Running {
         root_password: "rootpw".into(),
         maximal_body_size_bytes: 1 << 20,
         extended_names: true,
+        agency: None,
     };
     let (tx, rx) = mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

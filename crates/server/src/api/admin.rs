@@ -110,10 +110,11 @@ pub fn open_auth(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     else {
         return Err(err!(ERROR_HTTP_BAD_PARAMETER, "invalid authentication data, expecting username and password"));
     };
-    if ctx.users.authenticate(user, password.unwrap_or("")).is_none() {
+    // With an access token as password the user name may be empty: the token names its user.
+    let Some(user) = ctx.users.authenticate(user, password.unwrap_or("")) else {
         return Err(err!(ERROR_HTTP_UNAUTHORIZED, "Wrong credentials").status(401));
-    }
-    Ok(Resp::json(200, &json!({"jwt": ctx.auth.issue_token(user)})))
+    };
+    Ok(Resp::json(200, &json!({"jwt": ctx.auth.issue_token(&user)})))
 }
 
 fn hostname() -> String {

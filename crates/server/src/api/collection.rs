@@ -169,7 +169,10 @@ pub fn responsible_shard(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 }
 
 pub fn truncate(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    let (_, col) = api::collection(ctx, req, req.param(0))?;
+    let (db, col) = api::collection(ctx, req, req.param(0))?;
+    if db.is_system() && col.name() == "_users" {
+        return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: _system/_users holds the users and cannot be truncated"));
+    }
     ctx.store.truncate(&col, req.flag_or("waitForSync", false))?;
     if req.flag_or("compact", true) {
         ctx.store.compact(&col);

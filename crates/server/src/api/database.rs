@@ -60,11 +60,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         Some(Value::Array(users)) => users.clone(),
         Some(_) => return Err(err!(ERROR_BAD_PARAMETER, "users must be an array")),
     };
-    for u in &users {
-        if u.get("username").or_else(|| u.get("user")).and_then(Value::as_str).is_none_or(str::is_empty) {
-            return Err(err!(ERROR_BAD_PARAMETER, "each entry of users needs a username"));
-        }
-    }
+    crate::api::users::check_new_database_users(&users)?;
     ctx.store.create_database(name, options)?;
     if !users.is_empty() {
         crate::api::users::grant_on_new_database(ctx, name, &users)?;

@@ -29,7 +29,7 @@ pub fn write_options(req: &Req) -> WriteOptions {
         return_new: req.flag_or("returnNew", false),
         skip_validation: false,
         is_restore: req.flag_or("isRestore", false),
-        all_or_nothing: false,
+        ..d
     }
 }
 
@@ -78,14 +78,12 @@ fn item_error_resp(col_name: &str, e: &docstore::ItemError) -> Resp {
 
 /// Answers a multi-document write: per-item results in order, errors inline, and the
 /// `X-Arango-Error-Codes` header counting them.
-fn many_resp(col_name: &str, results: &[ItemResult], synced: bool, silent: bool, with_old_rev: bool) -> Resp {
+fn many_resp(col_name: &str, results: &[ItemResult], synced: bool, ok_status: u16, silent: bool, with_old_rev: bool) -> Resp {
     let mut codes: BTreeMap<i32, u64> = BTreeMap::new();
     let mut out = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok(w) if silent => {
-                let _ = w;
-            }
+            Ok(_) if silent => {}
             Ok(w) => out.push(written_json(col_name, w, with_old_rev || w.overwritten)),
             Err(e) => {
                 *codes.entry(e.error.code.0).or_default() += 1;
@@ -99,7 +97,7 @@ fn many_resp(col_name: &str, results: &[ItemResult], synced: bool, silent: bool,
             }
         }
     }
-    let mut resp = Resp::json(status_of(synced, 201), &Value::Array(out));
+    let mut resp = Resp::json(status_of(synced, ok_status), &Value::Array(out));
     if !codes.is_empty() {
         let header: Map<String, Value> = codes.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
         resp = resp.header(ERROR_CODES_HEADER, &Value::Object(header).to_string());
@@ -109,17 +107,13 @@ fn many_resp(col_name: &str, results: &[ItemResult], synced: bool, silent: bool,
 
 /// Runs a write of one document (`single`) or of an array, and answers as ArangoDB does.
 fn write(ctx: &Ctx, req: &Req, col: &Collection, kind: WriteKind, items: Vec<WriteItem>, single: bool, ok_status: u16) -> Result<Resp> {
-    let mut opts = write_options(req);
-    if single && kind != WriteKind::Remove {
-        // For single documents, a `_rev` in the body is only honoured with ignoreRevs=false.
-        opts.ignore_revs = req.flag_or("ignoreRevs", true);
-    }
+    let opts = write_options(req);
     let silent = req.flag_or("silent", false);
     let with_old_rev = matches!(kind, WriteKind::Replace | WriteKind::Update);
     let name = col.name();
     let (mut results, synced) = ctx.store.write_documents(col, kind, items, &opts)?;
     if !single {
-        return Ok(many_resp(&name, &results, synced, silent, with_old_rev));
+        return Ok(many_resp(&name, &results, synced, ok_status, silent, with_old_rev));
     }
     match results.pop() {
         Some(Ok(w)) => {
@@ -172,7 +166,8 @@ fn write_many(ctx: &Ctx, req: &mut Req, kind: WriteKind) -> Result<Resp> {
         return Err(err!(ERROR_ARANGO_DOCUMENT_TYPE_INVALID, "expecting an array of documents"));
     };
     let (items, _) = items_of(body, None, None);
-    write(ctx, req, &col, kind, items, false, 201)
+    let ok_status = if kind == WriteKind::Remove { 200 } else { 201 };
+    write(ctx, req, &col, kind, items, false, ok_status)
 }
 
 pub fn replace_one(ctx: &Ctx, req: &mut Req) -> Result<Resp> {

@@ -54,9 +54,9 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let details = req.flag_or("details", false);
     let mut opts = write_options(req);
     opts.all_or_nothing = complete;
-    if req.flag_or("overwrite", false) {
-        ctx.store.truncate(&col, false)?;
-    }
+    // overwrite=true empties the collection in the same atomic batch as the first documents,
+    // so an import that fails with complete=true leaves the collection as it was.
+    let mut truncate_pending = req.flag_or("overwrite", false);
 
     let (mut created, mut errors_n, mut empty, mut updated, mut ignored) = (0u64, 0u64, 0u64, 0u64, 0u64);
     // (position, message), reported in input order.
@@ -89,6 +89,7 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         if pending.len() >= batch_max || (pos + 1 == total && !pending.is_empty()) {
             let (positions, items): (Vec<usize>, Vec<WriteItem>) = std::mem::take(&mut pending).into_iter().unzip();
             let snapshot: Vec<String> = if details { items.iter().map(|i| i.body.to_string()).collect() } else { Vec::new() };
+            opts.truncate_first = std::mem::take(&mut truncate_pending);
             let (results, _) = ctx.store.write_documents(&col, WriteKind::Insert(on_duplicate), items, &opts)?;
             for (i, r) in results.into_iter().enumerate() {
                 match r {
@@ -108,6 +109,10 @@ pub fn import(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
                 }
             }
         }
+    }
+    if truncate_pending && !(complete && first_error.is_some()) {
+        // Nothing was left to write: still empty the collection as asked.
+        ctx.store.truncate(&col, opts.wait_for_sync)?;
     }
     if let (true, Some(mut e)) = (complete, first_error) {
         e.message = format!("import into '{col_name}' aborted (complete=true), nothing was written: {}", e.message);

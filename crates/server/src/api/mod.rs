@@ -1,6 +1,7 @@
 //! Handlers for ArangoDB's REST API, one module per API family.
 
 pub mod admin;
+pub mod agency;
 pub mod collection;
 pub mod database;
 pub mod document;

@@ -268,25 +268,33 @@ pub fn delete_token(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     Ok(Resp::ok(200, Map::new()))
 }
 
-/// Creates the users listed in `POST /_api/database`'s `users` (if missing) and grants
-/// them read-write access to `db`.
-pub fn grant_on_new_database(ctx: &Ctx, db: &str, users: &[Value]) -> Result<()> {
+/// Checks the `users` of `POST /_api/database` before the database is created.
+pub fn check_new_database_users(users: &[Value]) -> Result<()> {
     for u in users {
         let name = u.get("username").or_else(|| u.get("user")).and_then(Value::as_str).unwrap_or_default();
         if !valid_name(name) {
             return Err(err!(ERROR_USER_INVALID_NAME, "invalid user name"));
         }
-        let mut user = match ctx.users.get(name) {
-            Some(existing) => existing,
-            None => {
-                let mut user = User::new(name, u.get("passwd").and_then(Value::as_str).unwrap_or(""));
-                let fields = json!({"active": u.get("active").cloned().unwrap_or(Value::Null), "extra": u.get("extra").cloned().unwrap_or(Value::Null)});
-                apply_fields(&mut user, &fields, false)?;
-                user
-            }
+        if u.get("passwd").is_some_and(|p| !p.is_string() && !p.is_null()) {
+            return Err(err!(ERROR_BAD_PARAMETER, "passwd must be a string"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the users listed in `POST /_api/database`'s `users` (if missing) and grants
+/// them read-write access to `db`.
+pub fn grant_on_new_database(ctx: &Ctx, db: &str, users: &[Value]) -> Result<()> {
+    check_new_database_users(users)?;
+    for u in users {
+        let name = u.get("username").or_else(|| u.get("user")).and_then(Value::as_str).unwrap_or_default();
+        let make = || {
+            let mut user = User::new(name, u.get("passwd").and_then(Value::as_str).unwrap_or(""));
+            let fields = json!({"active": u.get("active").cloned().unwrap_or(Value::Null), "extra": u.get("extra").cloned().unwrap_or(Value::Null)});
+            apply_fields(&mut user, &fields, false)?;
+            Ok(user)
         };
-        user.grants.grant_database(db, Level::Rw);
-        ctx.users.save(&ctx.store, user)?;
+        ctx.users.upsert(&ctx.store, name, make, |user| user.grants.grant_database(db, Level::Rw))?;
     }
     Ok(())
 }

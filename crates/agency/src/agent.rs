@@ -1,0 +1,299 @@
+//! An agent: openraft over the Agency store, with the operations `/_api/agency/*` needs.
+//! The network (how agents reach each other) is given by the caller, so this crate has no
+//! HTTP in it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openraft::error::{ClientWriteError, InitializeError, RaftError};
+use openraft::{BasicNode, RaftNetworkFactory};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use crate::path::normalize;
+use crate::raft::{AgencyRaft, LogStore, NodeId, Request, StateMachine, TrxResult, TypeConfig};
+use crate::store::{Outcome, Store};
+
+/// How often the leader looks for expired TTLs.
+const TTL_CHECK_INTERVAL_MS: u64 = 250;
+
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// This agent's endpoint as the others reach it, such as `http://127.0.0.1:8531`.
+    pub my_endpoint: String,
+    /// Every agent's endpoint, this one's included.
+    pub endpoints: Vec<String>,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    /// Where the agent keeps its log, vote and snapshots.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentError {
+    /// Not the leader; the leader's endpoint if one is known.
+    NotLeader(Option<String>),
+    /// The request is malformed.
+    Invalid(String),
+    /// Raft stopped or storage failed.
+    Fatal(String),
+}
+
+/// A stable node id for an endpoint (FNV-1a of its normalised form), so every agent derives
+/// the same ids from the same endpoint list.
+pub fn node_id(endpoint: &str) -> NodeId {
+    let e = endpoint.trim_end_matches('/').replace("tcp://", "http://");
+    e.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+pub struct Agent {
+    pub id: NodeId,
+    pub raft: AgencyRaft,
+    pub sm: StateMachine,
+    pub config: AgentConfig,
+    /// Agent ids and endpoints.
+    pub members: BTreeMap<NodeId, String>,
+    /// The leader-local, non-replicated store (`/_api/agency/transient`).
+    pub transient: Mutex<Store>,
+}
+
+fn http_endpoint(e: &str) -> String {
+    e.trim_end_matches('/').replace("tcp://", "http://")
+}
+
+impl Agent {
+    /// Opens the agent's storage, starts Raft, and forms the Agency from the endpoint list.
+    pub async fn start<N: RaftNetworkFactory<TypeConfig>>(config: AgentConfig, network: N) -> Result<Arc<Agent>, String> {
+        let mut endpoints: Vec<String> = config.endpoints.iter().map(|e| http_endpoint(e)).collect();
+        let me = http_endpoint(&config.my_endpoint);
+        if !endpoints.contains(&me) {
+            endpoints.push(me.clone());
+        }
+        endpoints.sort();
+        endpoints.dedup();
+        let members: BTreeMap<NodeId, String> = endpoints.iter().map(|e| (node_id(e), e.clone())).collect();
+        std::fs::create_dir_all(&config.dir).map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
+        let engine = Arc::new(storage::Engine::open(&config.dir).map_err(|e| e.to_string())?);
+        let sm = StateMachine::open(engine.clone()).map_err(|e| e.to_string())?;
+        let raft_config = openraft::Config {
+            cluster_name: "rango-agency".into(),
+            election_timeout_min: config.election_timeout_min_ms,
+            election_timeout_max: config.election_timeout_max_ms,
+            heartbeat_interval: (config.election_timeout_min_ms / 4).max(20),
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| format!("bad Raft settings: {e}"))?;
+        let id = node_id(&me);
+        let raft = AgencyRaft::new(id, Arc::new(raft_config), network, LogStore::new(engine), sm.clone())
+            .await
+            .map_err(|e| format!("cannot start Raft: {e}"))?;
+        let nodes: BTreeMap<NodeId, BasicNode> = members.iter().map(|(id, e)| (*id, BasicNode::new(e.clone()))).collect();
+        // Every agent proposes the same initial membership; after the first start this is
+        // refused as "already initialized", which is fine.
+        match raft.initialize(nodes).await {
+            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+            Err(e) => return Err(format!("cannot form the Agency: {e}")),
+        }
+        let agent = Arc::new(Agent { id, raft, sm, config, members, transient: Mutex::new(Store::new()) });
+        tokio::spawn(expire_ttls(Arc::downgrade(&agent)));
+        Ok(agent)
+    }
+
+    pub fn leader_id(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader_id() == Some(self.id)
+    }
+
+    pub fn leader_endpoint(&self) -> Option<String> {
+        self.leader_id().and_then(|l| self.members.get(&l).cloned())
+    }
+
+    fn not_leader(&self) -> AgentError {
+        AgentError::NotLeader(self.leader_endpoint())
+    }
+
+    /// Replicates write transactions as one log entry. Returns the entry's index and each
+    /// transaction's result.
+    pub async fn write(&self, trxs: Vec<Value>) -> Result<(u64, Vec<TrxResult>), AgentError> {
+        for t in &trxs {
+            check_write_shape(t)?;
+        }
+        match self.raft.client_write(Request { trxs, now_ms: now_ms() }).await {
+            Ok(r) => Ok((r.log_id.index, r.data.results)),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                Err(AgentError::NotLeader(f.leader_node.map(|n| n.addr)))
+            }
+            Err(e) => Err(AgentError::Fatal(e.to_string())),
+        }
+    }
+
+    /// Makes sure this agent leads and has applied everything committed before the call.
+    pub async fn ensure_leader(&self) -> Result<(), AgentError> {
+        match self.raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(_)) => Err(self.not_leader()),
+            Err(e) => Err(AgentError::Fatal(e.to_string())),
+        }
+    }
+
+    /// Linearizable reads: each query a list of keys read together.
+    pub async fn read(&self, queries: &[Vec<String>]) -> Result<Vec<Value>, AgentError> {
+        self.ensure_leader().await?;
+        let s = self.sm.shared.lock();
+        let now = now_ms();
+        Ok(queries.iter().map(|q| s.store.read(q, now)).collect())
+    }
+
+    /// Reads the current values of keys (for failed transactions in `transact`).
+    pub fn read_keys(&self, keys: &[String]) -> Value {
+        self.sm.shared.lock().store.read(keys, now_ms())
+    }
+
+    /// Applies transactions to the transient store (leader only, not replicated).
+    pub fn transient_write(&self, trx: &Value) -> Result<TrxResult, AgentError> {
+        if !self.is_leader() {
+            return Err(self.not_leader());
+        }
+        check_write_shape(trx)?;
+        Ok(match self.transient.lock().apply(trx, now_ms(), 0) {
+            Ok(Outcome::Applied) => TrxResult::Applied,
+            Ok(Outcome::Failed(keys)) => TrxResult::Failed(keys),
+            Err(e) => TrxResult::Invalid(e.message),
+        })
+    }
+
+    pub fn transient_read(&self, keys: &[String]) -> Result<Value, AgentError> {
+        if !self.is_leader() {
+            return Err(self.not_leader());
+        }
+        Ok(self.transient.lock().read(keys, now_ms()))
+    }
+
+    /// The log index that carried each client id (0 if unknown).
+    pub async fn inquire(&self, ids: &[String]) -> Result<Vec<u64>, AgentError> {
+        self.ensure_leader().await?;
+        let s = self.sm.shared.lock();
+        Ok(ids.iter().map(|id| s.store.client_index(id).unwrap_or(0)).collect())
+    }
+
+    /// Waits until an entry at or after `index` is applied (or `timeout`), then returns the
+    /// applied entries from `index` on, or the whole store when they are no longer kept.
+    pub async fn poll(&self, index: u64, timeout: Duration) -> Result<Value, AgentError> {
+        self.ensure_leader().await?;
+        let mut rx = self.sm.applied.subscribe();
+        let reached = tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= index.max(1))).await;
+        let s = self.sm.shared.lock();
+        let commit = s.last_applied.map_or(0, |l| l.index);
+        if reached.is_err() {
+            return Ok(json!({"commitIndex": commit, "log": []}));
+        }
+        let first_kept = s.recent.front().map(|e| e.index);
+        match first_kept {
+            Some(first) if index >= first && index > 0 => {
+                let log: Vec<Value> = s
+                    .recent
+                    .iter()
+                    .filter(|e| e.index >= index)
+                    .map(|e| json!({"index": e.index, "query": e.trxs, "timestamp": e.now_ms}))
+                    .collect();
+                Ok(json!({"commitIndex": commit, "firstIndex": first.max(index), "log": log}))
+            }
+            _ => Ok(json!({"commitIndex": commit, "firstIndex": 0, "readDB": s.store.read(&["/".to_string()], now_ms())})),
+        }
+    }
+
+    /// `/_api/agency/config`.
+    pub fn config_json(&self) -> Value {
+        let m = self.raft.metrics().borrow().clone();
+        let pool: serde_json::Map<String, Value> = self.members.iter().map(|(id, e)| (format!("{id:016x}"), json!(e))).collect();
+        json!({
+            "term": m.current_term,
+            "leaderId": m.current_leader.map(|l| format!("{l:016x}")),
+            "commitIndex": m.last_applied.map_or(0, |l| l.index),
+            "lastAcked": {},
+            "configuration": {
+                "pool": pool,
+                "active": self.members.keys().map(|id| format!("{id:016x}")).collect::<Vec<_>>(),
+                "id": format!("{:016x}", self.id),
+                "agency size": self.members.len(),
+                "pool size": self.members.len(),
+                "endpoint": http_endpoint(&self.config.my_endpoint),
+                "min ping": self.config.election_timeout_min_ms as f64 / 1000.0,
+                "max ping": self.config.election_timeout_max_ms as f64 / 1000.0,
+                "supervision": false,
+            },
+            "engine": "rocksdb",
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    /// `/_api/agency/state`: the committed store, hidden keys included.
+    pub fn state_json(&self) -> Value {
+        let s = self.sm.shared.lock();
+        json!({"readDB": s.store.tree(), "commitIndex": s.last_applied.map_or(0, |l| l.index)})
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.raft.shutdown().await;
+    }
+}
+
+/// Checks a write transaction's outer shape before it goes into the log.
+fn check_write_shape(t: &Value) -> Result<(), AgentError> {
+    let ok = match t.as_array() {
+        Some(parts) if (1..=3).contains(&parts.len()) => {
+            parts[0].is_object()
+                && parts.get(1).is_none_or(|p| p.is_object() || p.is_null())
+                && parts.get(2).is_none_or(|c| c.is_string() || c.is_null())
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AgentError::Invalid(format!("malformed write transaction: {}", truncate(&t.to_string(), 200))))
+    }
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// The leader replicates deletes of expired keys, so TTLs end identically everywhere.
+async fn expire_ttls(agent: std::sync::Weak<Agent>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(TTL_CHECK_INTERVAL_MS)).await;
+        let Some(agent) = agent.upgrade() else { return };
+        if !agent.is_leader() {
+            continue;
+        }
+        let expiry = agent.sm.shared.lock().store.expiry_transaction(now_ms());
+        if let Some(trx) = expiry {
+            if let Err(e) = agent.write(vec![trx]).await {
+                tracing::debug!("could not replicate TTL expiry: {e:?}");
+            }
+        }
+        let transient_expiry = agent.transient.lock().expiry_transaction(now_ms());
+        if let Some(trx) = transient_expiry {
+            let _ = agent.transient.lock().apply(&trx, now_ms(), 0);
+        }
+    }
+}
+
+/// Normalised keys of a read query.
+pub fn read_query(q: &Value) -> Option<Vec<String>> {
+    q.as_array()?.iter().map(|k| k.as_str().map(normalize)).collect()
+}
