@@ -18,6 +18,9 @@ use crate::store::{Outcome, Store};
 
 /// How often the leader looks for expired TTLs.
 const TTL_CHECK_INTERVAL_MS: u64 = 250;
+/// How long a write waits to be committed before the client is told to ask again (408);
+/// without a majority nothing commits, and the client should not wait forever.
+pub const WRITE_COMMIT_TIMEOUT_MS: u64 = 10_000;
 
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
@@ -37,6 +40,8 @@ pub enum AgentError {
     NotLeader(Option<String>),
     /// The request is malformed.
     Invalid(String),
+    /// Not committed in time (no majority?); it may still commit later.
+    Timeout,
     /// Raft stopped or storage failed.
     Fatal(String),
 }
@@ -128,7 +133,11 @@ impl Agent {
         for t in &trxs {
             check_write_shape(t)?;
         }
-        match self.raft.client_write(Request { trxs, now_ms: now_ms() }).await {
+        let write = self.raft.client_write(Request { trxs, now_ms: now_ms() });
+        let Ok(written) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), write).await else {
+            return Err(AgentError::Timeout);
+        };
+        match written {
             Ok(r) => Ok((r.log_id.index, r.data.results)),
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
                 Err(AgentError::NotLeader(f.leader_node.map(|n| n.addr)))

@@ -269,6 +269,11 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
         (None, None) => server::auth::SecretSource::Generated,
     };
     let agency = if args.agency_activate {
+        anyhow::ensure!(
+            !args.authentication || args.jwt_secret_keyfile.is_some() || args.jwt_secret_folder.is_some(),
+            "agents authenticate to each other with the cluster's JWT secret: give every agent the same \
+             --server.jwt-secret-keyfile (or --server.jwt-secret-folder), or run with --server.authentication false"
+        );
         anyhow::ensure!(args.agency_size % 2 == 1, "--agency.size must be odd, not {}", args.agency_size);
         anyhow::ensure!(
             args.agency_election_timeout_min > 0.0 && args.agency_election_timeout_max > args.agency_election_timeout_min,

@@ -43,7 +43,7 @@ pub fn rev_value(rev: &str) -> u64 {
     rev.bytes().fold(0, |v, b| v * 64 + ALPHABET.iter().position(|&c| c == b).expect("rev character") as u64)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -53,8 +53,13 @@ impl Server {
     }
 
     pub fn start_with(args: &[&str]) -> Server {
+        Server::start_on(free_port(), args)
+    }
+
+    /// Starts on a given port (for clusters, whose members must know each other's ports).
+    pub fn start_on(port: u16, args: &[&str]) -> Server {
         let mut s = Server {
-            port: free_port(),
+            port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
             password: "test-pw".into(),
@@ -94,6 +99,17 @@ impl Server {
             }
             assert!(Instant::now() < deadline, "rango did not start within {START_TIMEOUT_MS} ms");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends a signal (such as STOP or CONT) to the server process.
+    pub fn signal(&self, sig: &str) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
         }
     }
 

@@ -48,6 +48,7 @@ fn agent_error(req: &Req, e: AgentError) -> Resp {
             Resp::json(503, &body)
         }
         AgentError::Invalid(m) => Resp::error(&err!(ERROR_HTTP_BAD_PARAMETER, "{m}")),
+        AgentError::Timeout => Resp::error(&err!(errors::ERROR_HTTP_REQUEST_TIMEOUT, "the write was not committed in time; use inquire to learn whether it was applied")),
         AgentError::Fatal(m) => Resp::error(&err!(errors::ERROR_INTERNAL, "agency failure: {m}")),
     }
 }
