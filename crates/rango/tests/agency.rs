@@ -1,6 +1,7 @@
 //! Three agents on loopback: they elect a leader, replicate writes, survive the leader's
 //! SIGKILL, a restart from disk, and a follower paused with SIGSTOP past the election
 //! timeout; no acknowledged write is lost and none is applied twice.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 mod common;
 
@@ -102,7 +103,7 @@ fn agency_replicates_and_survives_faults() {
     assert!(r.header("location").unwrap().contains(&agency.agents[first].port.to_string()));
 
     let mut acked: Vec<u64> = Vec::new();
-    let mut push = |agency: &Agency, i: u64, acked: &mut Vec<u64>| {
+    let push = |agency: &Agency, i: u64, acked: &mut Vec<u64>| {
         if let Some(r) = agency.write(json!([{"/list": {"op": "push", "new": i}}, {}, format!("client-{i}")])) {
             if r["results"][0].as_u64().unwrap_or(0) > 0 {
                 acked.push(i);
