@@ -3,6 +3,7 @@
 //! runtime, persistence and `/_api/agency/*` come on top of it.
 
 pub mod agent;
+pub mod linearizability;
 pub mod path;
 pub mod raft;
 pub mod store;

@@ -173,3 +173,105 @@ fn agency_replicates_and_survives_faults() {
     assert_eq!(r.status, 404, "an unknown id: the client may resend");
     assert!(r.body["results"][0].as_u64().unwrap() > 0);
 }
+
+/// One client's view of a request to the Agency: the answer, or `None` if it never came.
+fn agency_call(agents: &[(u16, bool)], auth: &str, path: &str, body: &Value) -> Option<(u16, Value)> {
+    // Try each reachable agent, following a redirect to the leader once.
+    for &(port, reachable) in agents {
+        if !reachable {
+            continue;
+        }
+        let mut url = format!("http://127.0.0.1:{port}{path}");
+        for _ in 0..2 {
+            let r = ureq::post(&url).set("Authorization", auth).timeout(Duration::from_secs(3)).send_json(body);
+            let resp = match r {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(_) => return None,
+            };
+            let status = resp.status();
+            if status == 307 {
+                url = format!("{}", resp.header("location").unwrap_or_default());
+                continue;
+            }
+            if status == 503 {
+                break;
+            }
+            return Some((status, resp.into_json().unwrap_or(Value::Null)));
+        }
+    }
+    None
+}
+
+#[test]
+fn concurrent_register_history_is_linearizable_across_leader_loss() {
+    use agency::linearizability::{check, Event, Op};
+    use std::sync::{Arc, Mutex};
+    let mut agency = Agency::start();
+    agency.leader();
+    let auth = agency.agents[0].auth();
+    let ports: Arc<Mutex<Vec<(u16, bool)>>> = Arc::new(Mutex::new(agency.agents.iter().map(|a| (a.port, true)).collect()));
+    let history: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let t0 = Instant::now();
+    let now = move || t0.elapsed().as_micros() as u64;
+    let clients: Vec<_> = (0..4u64)
+        .map(|c| {
+            let (ports, history, auth) = (ports.clone(), history.clone(), auth.clone());
+            std::thread::spawn(move || {
+                let mut seed = c * 7919 + 1;
+                let mut next = || {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    seed >> 33
+                };
+                // Bounded: at most 60 operations or 6 seconds per client.
+                for n in 0..60u64 {
+                    if t0.elapsed() > Duration::from_secs(6) {
+                        break;
+                    }
+                    let agents = ports.lock().unwrap().clone();
+                    let value = c * 1000 + n;
+                    let call = now();
+                    let (op, outcome) = match next() % 3 {
+                        0 => {
+                            let r = agency_call(&agents, &auth, "/_api/agency/read", &json!([["/reg"]]));
+                            let v = r.as_ref().map(|(_, b)| b[0]["reg"].as_u64());
+                            (Op::Read(v.flatten()), r.filter(|(s, _)| *s == 200).map(|_| ()))
+                        }
+                        1 => {
+                            let r = agency_call(&agents, &auth, "/_api/agency/write", &json!([[{"/reg": value}]]));
+                            (Op::Write(value), r.filter(|(s, _)| *s == 200).map(|_| ()))
+                        }
+                        _ => {
+                            let old = next() % 4 * 1000 + next() % 5;
+                            let r = agency_call(&agents, &auth, "/_api/agency/write", &json!([[{"/reg": value}, {"/reg": old}]]));
+                            let ok = r.as_ref().map(|(s, _)| *s == 200);
+                            let known = r.as_ref().is_some_and(|(s, _)| *s == 200 || *s == 412);
+                            (Op::Cas { old: Some(old), new: value, ok: ok.unwrap_or(false) }, known.then_some(()))
+                        }
+                    };
+                    let ret = outcome.map(|_| now());
+                    // A CAS with an unknown outcome may have succeeded.
+                    let op = match (op, ret) {
+                        (Op::Cas { old, new, .. }, None) => Op::Cas { old, new, ok: true },
+                        (op, _) => op,
+                    };
+                    history.lock().unwrap().push(Event { call, ret, op });
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let leader = agency.leader();
+    ports.lock().unwrap()[leader].1 = false;
+    agency.agents[leader].kill9();
+    std::thread::sleep(Duration::from_millis(2000));
+    agency.agents[leader].start_again();
+    ports.lock().unwrap()[leader].1 = true;
+    for c in clients {
+        c.join().unwrap();
+    }
+    let history = history.lock().unwrap().clone();
+    let answered = history.iter().filter(|e| e.ret.is_some()).count();
+    assert!(answered > 20, "too few operations were answered: {answered} of {}", history.len());
+    assert_eq!(check(&history), Ok(true), "history is not linearizable: {history:#?}");
+}
