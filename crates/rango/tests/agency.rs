@@ -191,7 +191,7 @@ fn agency_call(agents: &[(u16, bool)], auth: &str, path: &str, body: &Value) -> 
             };
             let status = resp.status();
             if status == 307 {
-                url = format!("{}", resp.header("location").unwrap_or_default());
+                url = resp.header("location").unwrap_or_default().to_string();
                 continue;
             }
             if status == 503 {
