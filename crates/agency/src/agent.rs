@@ -30,6 +30,10 @@ pub struct AgentConfig {
     pub endpoints: Vec<String>,
     pub election_timeout_min_ms: u64,
     pub election_timeout_max_ms: u64,
+    /// Snapshot after this many log entries (`--agency.compaction-step-size`).
+    pub compaction_step_size: u64,
+    /// Log entries kept behind a snapshot for followers that lag (`--agency.compaction-keep-size`).
+    pub compaction_keep_size: u64,
     /// Where the agent keeps its log, vote and snapshots.
     pub dir: PathBuf,
 }
@@ -91,6 +95,9 @@ impl Agent {
             election_timeout_min: config.election_timeout_min_ms,
             election_timeout_max: config.election_timeout_max_ms,
             heartbeat_interval: (config.election_timeout_min_ms / 4).max(20),
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(config.compaction_step_size.max(1)),
+            max_in_snapshot_log_to_keep: config.compaction_keep_size,
+            purge_batch_size: 64,
             ..Default::default()
         }
         .validate()
@@ -255,6 +262,12 @@ impl Agent {
     pub async fn shutdown(&self) {
         let _ = self.raft.shutdown().await;
     }
+}
+
+/// Whether a write transaction touches the reserved `/.agency` subtree (refused to clients).
+pub fn touches_reserved(t: &Value) -> bool {
+    let reserved = |k: &String| normalize(k).starts_with("/.agency");
+    t.as_array().is_some_and(|parts| parts.iter().take(2).filter_map(Value::as_object).any(|m| m.keys().any(reserved)))
 }
 
 /// Checks a write transaction's outer shape before it goes into the log.

@@ -211,6 +211,12 @@ struct ServerArgs {
     /// Longest election timeout in seconds.
     #[arg(long = "agency.election-timeout-max", default_value_t = 1.0)]
     agency_election_timeout_max: f64,
+    /// Snapshot the Agency's state after this many log entries.
+    #[arg(long = "agency.compaction-step-size", default_value_t = 1000)]
+    agency_compaction_step_size: u64,
+    /// Log entries kept behind a snapshot, for agents that lag.
+    #[arg(long = "agency.compaction-keep-size", default_value_t = 50_000)]
+    agency_compaction_keep_size: u64,
     /// Run the Supervision (accepted for compatibility; it comes with the cluster issue).
     #[arg(long = "agency.supervision", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     agency_supervision: bool,
@@ -295,6 +301,8 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
             endpoints,
             election_timeout_min_ms: (args.agency_election_timeout_min * 1000.0) as u64,
             election_timeout_max_ms: (args.agency_election_timeout_max * 1000.0) as u64,
+            compaction_step_size: args.agency_compaction_step_size,
+            compaction_keep_size: args.agency_compaction_keep_size,
             dir: args.database_directory.join("agency"),
         })
     } else {

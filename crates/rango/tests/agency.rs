@@ -23,6 +23,10 @@ struct Agency {
 
 impl Agency {
     fn start() -> Agency {
+        Agency::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Agency {
         let secret_dir = tempfile::tempdir().unwrap();
         let secret = secret_dir.path().join("secret");
         std::fs::write(&secret, "agency test secret").unwrap();
@@ -35,6 +39,7 @@ impl Agency {
                     "--agency.my-address".into(), format!("tcp://127.0.0.1:{p}"),
                     "--server.jwt-secret-keyfile".into(), secret.to_str().unwrap().to_string(),
                 ];
+                args.extend(extra.iter().map(|a| a.to_string()));
                 for q in ports.iter().filter(|q| **q != p) {
                     args.push("--agency.endpoint".into());
                     args.push(format!("tcp://127.0.0.1:{q}"));
@@ -274,4 +279,32 @@ fn concurrent_register_history_is_linearizable_across_leader_loss() {
     let answered = history.iter().filter(|e| e.ret.is_some()).count();
     assert!(answered > 20, "too few operations were answered: {answered} of {}", history.len());
     assert_eq!(check(&history), Ok(true), "history is not linearizable: {history:#?}");
+}
+
+#[test]
+fn a_wiped_agent_catches_up_by_snapshot() {
+    let mut agency = Agency::start_with(&["--agency.compaction-step-size", "20", "--agency.compaction-keep-size", "5"]);
+    let leader = agency.leader();
+    let follower = (leader + 1) % 3;
+    for i in 0..120 {
+        agency.write(json!([{"/counter": {"op": "increment"}, format!("/keys/k{i}"): i}])).expect("write");
+    }
+    // Clients may not write the agents' own subtree.
+    let r = agency.agents[leader].post("/_api/agency/write", json!([[{"/.agency/x": 1}]]));
+    assert_eq!(r.error(), (403, 11));
+    // Lose a follower's disk entirely; it comes back empty and must get a snapshot.
+    agency.agents[follower].kill9();
+    std::fs::remove_dir_all(agency.agents[follower].data_dir()).unwrap();
+    for i in 120..150 {
+        agency.write(json!([{"/counter": {"op": "increment"}, format!("/keys/k{i}"): i}])).expect("write");
+    }
+    agency.agents[follower].start_again();
+    let want = agency.read("/counter");
+    assert_eq!(want, json!({"counter": 150}));
+    let leader_state = agency.agents[agency.leader()].get("/_api/agency/state").body["readDB"].clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while agency.agents[follower].get("/_api/agency/state").body["readDB"] != leader_state {
+        assert!(Instant::now() < deadline, "the wiped agent did not catch up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agency::agent::{read_query, Agent, AgentError};
+use agency::agent::{read_query, touches_reserved, Agent, AgentError};
 use agency::raft::TrxResult;
 use errors::{err, ArangoError, Result, ERROR_HTTP_BAD_PARAMETER, ERROR_HTTP_NOT_IMPLEMENTED, ERROR_HTTP_SERVICE_UNAVAILABLE};
 use hyper::header::LOCATION;
@@ -55,6 +55,10 @@ fn agent_error(req: &Req, e: AgentError) -> Resp {
 
 fn body_array(req: &Req) -> Result<Vec<Value>> {
     match req.json()? {
+        // The `/.agency` subtree belongs to the agents themselves.
+        Value::Array(a) if a.iter().any(touches_reserved) => {
+            Err(err!(errors::ERROR_FORBIDDEN, "writing to /.agency is reserved to the agents"))
+        }
         Value::Array(a) => Ok(a),
         _ => Err(err!(ERROR_HTTP_BAD_PARAMETER, "expecting a JSON array")),
     }
