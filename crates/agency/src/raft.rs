@@ -79,28 +79,76 @@ fn log_key(index: u64) -> Vec<u8> {
     k
 }
 
+fn get_json<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &[u8]) -> StorageResult<Option<T>> {
+    match engine.get(Space::Meta, key).map_err(|e| StorageIOError::read(io_err(e)))? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StorageIOError::read(io_err(e)).into()),
+    }
+}
+
+/// Writes one JSON value, synced.
+fn put_json<T: Serialize>(engine: &Engine, key: &[u8], value: &T) -> StorageResult<()> {
+    let mut b = Batch::default();
+    b.put(Space::Meta, key.to_vec(), serde_json::to_vec(value).map_err(|e| StorageIOError::write(io_err(e)))?);
+    engine.write(b, true).map_err(|e| StorageIOError::write(io_err(e)).into())
+}
+
 /// The Raft log, vote and committed index in the agent's own engine.
 #[derive(Clone)]
 pub struct LogStore {
     engine: Arc<Engine>,
+    syncer: Arc<Syncer>,
+}
+
+/// Group commit for log appends: appends are written at once and acknowledged to openraft
+/// only after a write-ahead-log sync that may cover many of them, so the log's throughput
+/// is not bounded by one fsync per entry.
+struct Syncer {
+    pending: Mutex<Vec<LogFlushed<TypeConfig>>>,
+    wake: parking_lot::Condvar,
+}
+
+impl Syncer {
+    fn start(engine: Arc<Engine>) -> Arc<Syncer> {
+        let syncer = Arc::new(Syncer { pending: Mutex::new(Vec::new()), wake: parking_lot::Condvar::new() });
+        let weak = Arc::downgrade(&syncer);
+        std::thread::Builder::new()
+            .name("agency-wal-sync".into())
+            .spawn(move || loop {
+                let Some(s) = weak.upgrade() else { return };
+                let batch = {
+                    let mut pending = s.pending.lock();
+                    if pending.is_empty() {
+                        // Wake up now and then to notice that the store is gone.
+                        s.wake.wait_for(&mut pending, std::time::Duration::from_millis(100));
+                    }
+                    std::mem::take(&mut *pending)
+                };
+                if batch.is_empty() {
+                    continue;
+                }
+                let result = engine.sync_wal().map_err(|e| e.to_string());
+                for cb in batch {
+                    cb.log_io_completed(result.clone().map_err(std::io::Error::other));
+                }
+            })
+            .expect("start the WAL sync thread");
+        syncer
+    }
 }
 
 impl LogStore {
     pub fn new(engine: Arc<Engine>) -> LogStore {
-        LogStore { engine }
+        let syncer = Syncer::start(engine.clone());
+        LogStore { engine, syncer }
     }
 
     fn get_json<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> StorageResult<Option<T>> {
-        match self.engine.get(Space::Meta, key).map_err(|e| StorageIOError::read(io_err(e)))? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StorageIOError::read(io_err(e)).into()),
-        }
+        get_json(&self.engine, key)
     }
 
     fn put_json<T: Serialize>(&self, key: &[u8], value: &T) -> StorageResult<()> {
-        let mut b = Batch::default();
-        b.put(Space::Meta, key.to_vec(), serde_json::to_vec(value).map_err(|e| StorageIOError::write(io_err(e)))?);
-        self.engine.write(b, true).map_err(|e| StorageIOError::write(io_err(e)).into())
+        put_json(&self.engine, key, value)
     }
 
     fn last_entry(&self) -> StorageResult<Option<Entry<TypeConfig>>> {
@@ -194,14 +242,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let bytes = serde_json::to_vec(&e).map_err(|err| StorageIOError::write_log_entry(e.log_id, io_err(err)))?;
             b.put(Space::Meta, log_key(e.log_id.index), bytes);
         }
-        // Synced before the callback: an entry the leader counts as replicated is on disk.
-        let result = self.engine.write(b, true).map_err(|e| std::io::Error::other(e.to_string()));
-        let failed = result.as_ref().err().map(|e| e.to_string());
-        callback.log_io_completed(result);
-        match failed {
-            Some(f) => Err(StorageIOError::write_logs(io_err(f)).into()),
-            None => Ok(()),
+        // Written now, acknowledged after the next WAL sync: an entry the leader counts as
+        // replicated is on disk.
+        if let Err(e) = self.engine.write(b, false) {
+            callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
+            return Err(StorageIOError::write_logs(io_err(e)).into());
         }
+        self.syncer.pending.lock().push(callback);
+        self.syncer.wake.notify_one();
+        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> StorageResult<()> {
@@ -257,7 +306,7 @@ impl StateMachine {
     /// A state machine starting from the snapshot persisted in `engine`, if any; the log
     /// after it is replayed by openraft.
     pub fn open(engine: Arc<Engine>) -> StorageResult<StateMachine> {
-        let persisted: Option<(SnapshotMeta<NodeId, openraft::BasicNode>, Vec<u8>)> = LogStore::new(engine.clone()).get_json(KEY_SNAPSHOT)?;
+        let persisted: Option<(SnapshotMeta<NodeId, openraft::BasicNode>, Vec<u8>)> = get_json(&engine, KEY_SNAPSHOT)?;
         let mut shared = Shared {
             store: Store::new(),
             last_applied: None,
@@ -285,7 +334,7 @@ impl StateMachine {
             let meta = SnapshotMeta { last_log_id: s.last_applied, last_membership: s.membership.clone(), snapshot_id: id };
             (meta, bytes)
         };
-        LogStore::new(self.engine.clone()).put_json(KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
         self.shared.lock().snapshot = Some((meta.clone(), bytes.clone()));
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(bytes)) })
     }
@@ -364,7 +413,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let bytes = snapshot.into_inner();
         let data: SnapshotData =
             serde_json::from_slice(&bytes).map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), io_err(e)))?;
-        LogStore::new(self.engine.clone()).put_json(KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
         {
             let mut s = self.shared.lock();
             s.store = data.store;
