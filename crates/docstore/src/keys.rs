@@ -40,6 +40,13 @@ pub fn shard_prefix(shard: u64) -> Vec<u8> {
     shard.to_be_bytes().to_vec()
 }
 
+/// `[start, end)` covering every key of a shard.
+pub fn shard_range(shard: u64) -> (Vec<u8>, Vec<u8>) {
+    let prefix = shard_prefix(shard);
+    let end = storage::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 9]);
+    (prefix, end)
+}
+
 /// Edge direction in the edge index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {

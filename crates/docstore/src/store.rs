@@ -396,16 +396,14 @@ impl Store {
 
     /// Compacts a collection's data on disk.
     pub fn compact(&self, col: &Collection) {
-        let prefix = keys::shard_prefix(col.shard.id);
-        let end = storage::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 9]);
+        let (prefix, end) = keys::shard_range(col.shard.id);
         self.engine.compact_range(Space::Documents, &prefix, &end);
         self.engine.compact_range(Space::Indexes, &prefix, &end);
     }
 
     /// Approximate bytes of (documents, index entries) of a collection.
     pub fn sizes(&self, col: &Collection) -> (u64, u64) {
-        let prefix = keys::shard_prefix(col.shard.id);
-        let end = storage::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 9]);
+        let (prefix, end) = keys::shard_range(col.shard.id);
         (
             self.engine.approximate_size(Space::Documents, &prefix, &end),
             self.engine.approximate_size(Space::Indexes, &prefix, &end),

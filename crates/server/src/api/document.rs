@@ -69,11 +69,25 @@ fn written_json(col_name: &str, w: &docstore::Written, with_old_rev: bool) -> Va
 fn item_error_resp(col_name: &str, e: &docstore::ItemError) -> Resp {
     let mut body = e.error.body();
     if let (Some(rev), Some(key)) = (e.current_rev, &e.key) {
-        body["_id"] = json!(format!("{col_name}/{key}"));
-        body["_key"] = json!(key);
-        body["_rev"] = json!(docstore::clock::encode_rev(rev));
+        add_document_meta(&mut body, col_name, key, &docstore::clock::encode_rev(rev));
     }
     Resp::json(e.error.http_status(), &body)
+}
+
+/// Adds a stored document's `_id`, `_key` and `_rev` to an error body (for conflicts).
+fn add_document_meta(body: &mut Value, col_name: &str, key: &str, rev: &str) {
+    body["_id"] = json!(format!("{col_name}/{key}"));
+    body["_key"] = json!(key);
+    body["_rev"] = json!(rev);
+}
+
+/// Adds `X-Arango-Error-Codes` (how many items failed with each errorNum) when any did.
+fn with_error_codes(resp: Resp, codes: &BTreeMap<i32, u64>) -> Resp {
+    if codes.is_empty() {
+        return resp;
+    }
+    let header: Map<String, Value> = codes.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    resp.header(ERROR_CODES_HEADER, &Value::Object(header).to_string())
 }
 
 /// Answers a multi-document write: per-item results in order, errors inline, and the
@@ -89,20 +103,13 @@ fn many_resp(col_name: &str, results: &[ItemResult], synced: bool, ok_status: u1
                 *codes.entry(e.error.code.0).or_default() += 1;
                 let mut body = json!({"error": true, "errorNum": e.error.code.0, "errorMessage": e.error.message});
                 if let (Some(rev), Some(key)) = (e.current_rev, &e.key) {
-                    body["_id"] = json!(format!("{col_name}/{key}"));
-                    body["_key"] = json!(key);
-                    body["_rev"] = json!(docstore::clock::encode_rev(rev));
+                    add_document_meta(&mut body, col_name, key, &docstore::clock::encode_rev(rev));
                 }
                 out.push(body);
             }
         }
     }
-    let mut resp = Resp::json(status_of(synced, ok_status), &Value::Array(out));
-    if !codes.is_empty() {
-        let header: Map<String, Value> = codes.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-        resp = resp.header(ERROR_CODES_HEADER, &Value::Object(header).to_string());
-    }
-    resp
+    with_error_codes(Resp::json(status_of(synced, ok_status), &Value::Array(out)), &codes)
 }
 
 /// Runs a write of one document (`single`) or of an array, and answers as ArangoDB does.
@@ -199,9 +206,7 @@ pub fn remove_many(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 /// A 412 for a read whose `If-Match` did not hold (or whose `If-None-Match` did not).
 fn precondition_failed(col_name: &str, key: &str, rev: &str) -> Resp {
     let mut body = ArangoError::with_message(ERROR_ARANGO_CONFLICT, "conflict, _rev values do not match").status(412).body();
-    body["_id"] = json!(format!("{col_name}/{key}"));
-    body["_key"] = json!(key);
-    body["_rev"] = json!(rev);
+    add_document_meta(&mut body, col_name, key, rev);
     Resp::json(412, &body)
 }
 
@@ -284,12 +289,7 @@ fn get_many(ctx: &Ctx, req: &Req) -> Result<Resp> {
         }
     }
     out.push(b']');
-    let mut resp = Resp::raw_json(200, out);
-    if !codes.is_empty() {
-        let header: Map<String, Value> = codes.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-        resp = resp.header(ERROR_CODES_HEADER, &Value::Object(header).to_string());
-    }
-    Ok(resp)
+    Ok(with_error_codes(Resp::raw_json(200, out), &codes))
 }
 
 /// `GET /_api/edges/<collection>?vertex=…&direction=in|out|any`, from the edge index.
