@@ -70,7 +70,22 @@ pub struct Agent {
     pub members: BTreeMap<NodeId, String>,
     /// The leader-local, non-replicated store (`/_api/agency/transient`).
     pub transient: Mutex<Store>,
+    /// Writes waiting to be proposed (see [`propose_batches`]).
+    proposals: tokio::sync::mpsc::Sender<Proposal>,
 }
+
+type WriteResult = Result<(u64, Vec<TrxResult>), AgentError>;
+
+/// One client's write waiting for the next batch.
+struct Proposal {
+    trxs: Vec<Value>,
+    reply: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// Writes queued for batching at most; past this, writers wait for room.
+const PROPOSALS_QUEUED_MAX: usize = 4096;
+/// Transactions in one log entry at most.
+const BATCH_TRANSACTIONS_MAX: usize = 1000;
 
 fn http_endpoint(e: &str) -> String {
     e.trim_end_matches('/').replace("tcp://", "http://")
@@ -113,8 +128,10 @@ impl Agent {
             Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
             Err(e) => return Err(format!("cannot form the Agency: {e}")),
         }
-        let agent = Arc::new(Agent { id, raft, sm, config, members, transient: Mutex::new(Store::new()) });
+        let (proposals, queue) = tokio::sync::mpsc::channel(PROPOSALS_QUEUED_MAX);
+        let agent = Arc::new(Agent { id, raft, sm, config, members, transient: Mutex::new(Store::new()), proposals });
         tokio::spawn(expire_ttls(Arc::downgrade(&agent)));
+        tokio::spawn(propose_batches(Arc::downgrade(&agent), queue));
         Ok(agent)
     }
 
@@ -136,10 +153,25 @@ impl Agent {
 
     /// Replicates write transactions as one log entry. Returns the entry's index and each
     /// transaction's result.
-    pub async fn write(&self, trxs: Vec<Value>) -> Result<(u64, Vec<TrxResult>), AgentError> {
+    ///
+    /// Concurrent writes are batched: while one log entry is being replicated, the writes
+    /// that arrive meanwhile are gathered into the next one (each transaction still applies
+    /// on its own, in arrival order). One replication round, and one fsync per agent, then
+    /// serves many clients.
+    pub async fn write(&self, trxs: Vec<Value>) -> WriteResult {
         for t in &trxs {
             check_write_shape(t)?;
         }
+        if !self.is_leader() {
+            return Err(self.not_leader());
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.proposals.send(Proposal { trxs, reply }).await.map_err(|_| AgentError::Fatal("agent stopped".into()))?;
+        answer.await.unwrap_or_else(|_| Err(AgentError::Fatal("agent stopped".into())))
+    }
+
+    /// Replicates one log entry carrying `trxs`.
+    async fn replicate(&self, trxs: Vec<Value>) -> WriteResult {
         let write = self.raft.client_write(Request { trxs, now_ms: now_ms() });
         let Ok(written) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), write).await else {
             return Err(AgentError::Timeout);
@@ -291,6 +323,38 @@ fn truncate(s: &str, n: usize) -> &str {
     match s.char_indices().nth(n) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+/// Takes queued writes and proposes them in batches, one log entry in flight at a time.
+async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::mpsc::Receiver<Proposal>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        let mut count = batch[0].trxs.len();
+        while count < BATCH_TRANSACTIONS_MAX {
+            match queue.try_recv() {
+                Ok(p) => {
+                    count += p.trxs.len();
+                    batch.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(agent) = agent.upgrade() else { return };
+        let sizes: Vec<usize> = batch.iter().map(|p| p.trxs.len()).collect();
+        let (trxs, replies): (Vec<Vec<Value>>, Vec<_>) = batch.into_iter().map(|p| (p.trxs, p.reply)).unzip();
+        let result = agent.replicate(trxs.into_iter().flatten().collect()).await;
+        let mut results = match &result {
+            Ok((_, r)) => r.clone().into_iter(),
+            Err(_) => Vec::new().into_iter(),
+        };
+        for (reply, n) in replies.into_iter().zip(sizes) {
+            let answer = match &result {
+                Ok((index, _)) => Ok((*index, results.by_ref().take(n).collect())),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = reply.send(answer);
+        }
     }
 }
 

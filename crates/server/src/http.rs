@@ -21,7 +21,7 @@ use crate::auth::Credentials;
 use crate::req::Caller;
 use crate::req::{decode_segment, parse_query, Req};
 use crate::resp::Resp;
-use crate::routes::{Need, NOT_BUILT_PREFIXES};
+use crate::routes::{Handler, Need, NOT_BUILT_PREFIXES};
 use crate::Ctx;
 
 pub async fn serve(listener: tokio::net::TcpListener, ctx: Arc<Ctx>, shutdown: impl std::future::Future<Output = ()>) {
@@ -185,6 +185,10 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
     if let Err(e) = ctx.store.database(&req.db) {
         return Resp::error(&e);
     }
+    let handler = match handler {
+        Handler::Async(h) => return h(ctx, req).await.unwrap_or_else(|e| Resp::error(&e)),
+        Handler::Sync(h) => h,
+    };
     if runs_inline(&ctx, &req) {
         run(&ctx, handler, &mut req)
     } else {
@@ -205,10 +209,6 @@ const INLINE_WRITE_BODY_BYTES_MAX: usize = 16 * 1024;
 /// (An unsynced write can still wait behind a synced one in RocksDB's write group; that
 /// costs at most one fsync, and only when both kinds are in flight.)
 fn runs_inline(ctx: &Ctx, req: &Req) -> bool {
-    // The Agency's handlers wait for Raft; they run on the blocking pool.
-    if req.segments.first().is_some_and(|s| s == "_api") && req.segments.get(1).is_some_and(|s| s.starts_with("agency")) {
-        return false;
-    }
     if matches!(req.method, Method::GET | Method::HEAD) {
         return true;
     }
@@ -295,7 +295,7 @@ fn authorize(ctx: &Ctx, req: &Req, need: Need) -> Result<(), Resp> {
     }
 }
 
-fn run(ctx: &Ctx, handler: crate::routes::Handler, req: &mut Req) -> Resp {
+fn run(ctx: &Ctx, handler: crate::routes::SyncHandler, req: &mut Req) -> Resp {
     // A handler that panics must not take the server down; report an internal error instead.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, req))) {
         Ok(Ok(resp)) => resp,

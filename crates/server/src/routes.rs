@@ -2,6 +2,10 @@
 //! this table (not a hand-written list) to check every route.
 
 use errors::{err, Result, ERROR_HTTP_METHOD_NOT_ALLOWED, ERROR_HTTP_NOT_FOUND};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use hyper::Method;
 
 use crate::access::Level;
@@ -10,7 +14,16 @@ use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
 
-pub type Handler = fn(&Ctx, &mut Req) -> Result<Resp>;
+/// A handler that runs to completion without waiting on other servers.
+pub type SyncHandler = fn(&Ctx, &mut Req) -> Result<Resp>;
+/// A handler that waits on other servers (the Agency's Raft), without holding a thread.
+pub type AsyncHandler = fn(Arc<Ctx>, Req) -> Pin<Box<dyn Future<Output = Result<Resp>> + Send>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Sync(SyncHandler),
+    Async(AsyncHandler),
+}
 
 /// What a caller needs for a route. Everything but `Open` needs valid credentials, and,
 /// unless said otherwise, at least read access to the database in the URL.
@@ -52,7 +65,25 @@ pub struct Router {
 }
 
 /// `(method, pattern, handler, need)`; `:name` matches one path segment.
-type Entry = (Method, &'static str, Handler, Need);
+type Entry = (Method, &'static str, SyncHandler, Need);
+type AsyncEntry = (Method, &'static str, AsyncHandler, Need);
+
+/// The Agency's routes: they wait on Raft, so their handlers are async.
+fn async_table() -> Vec<AsyncEntry> {
+    use Method as M;
+    use Need::Admin;
+    vec![
+        (M::POST, "/_api/agency/read", |c, r| Box::pin(agency::read(c, r)), Admin),
+        (M::POST, "/_api/agency/write", |c, r| Box::pin(agency::write(c, r)), Admin),
+        (M::POST, "/_api/agency/transact", |c, r| Box::pin(agency::transact(c, r)), Admin),
+        (M::POST, "/_api/agency/transient", |c, r| Box::pin(agency::transient(c, r)), Admin),
+        (M::POST, "/_api/agency/inquire", |c, r| Box::pin(agency::inquire(c, r)), Admin),
+        (M::GET, "/_api/agency/poll", |c, r| Box::pin(agency::poll(c, r)), Admin),
+        (M::POST, "/_api/agency_priv/append", |c, r| Box::pin(agency::priv_append(c, r)), Admin),
+        (M::POST, "/_api/agency_priv/vote", |c, r| Box::pin(agency::priv_vote(c, r)), Admin),
+        (M::POST, "/_api/agency_priv/snapshot", |c, r| Box::pin(agency::priv_snapshot(c, r)), Admin),
+    ]
+}
 
 fn table() -> Vec<Entry> {
     use Level::{Ro, Rw};
@@ -125,24 +156,17 @@ fn table() -> Vec<Entry> {
         (M::GET, "/_api/token/:user", users::list_tokens, SelfOrAdmin(0)),
         (M::POST, "/_api/token/:user", users::create_token, SelfOrAdmin(0)),
         (M::DELETE, "/_api/token/:user/:id", users::delete_token, SelfOrAdmin(0)),
-        (M::POST, "/_api/agency/read", agency::read, Admin),
-        (M::POST, "/_api/agency/write", agency::write, Admin),
-        (M::POST, "/_api/agency/transact", agency::transact, Admin),
-        (M::POST, "/_api/agency/transient", agency::transient, Admin),
-        (M::POST, "/_api/agency/inquire", agency::inquire, Admin),
-        (M::GET, "/_api/agency/poll", agency::poll, Admin),
         (M::GET, "/_api/agency/config", agency::config, Admin),
         (M::GET, "/_api/agency/state", agency::state, Admin),
-        (M::POST, "/_api/agency_priv/append", agency::priv_append, Admin),
-        (M::POST, "/_api/agency_priv/vote", agency::priv_vote, Admin),
-        (M::POST, "/_api/agency_priv/snapshot", agency::priv_snapshot, Admin),
     ]
 }
 
 impl Router {
     pub fn new() -> Router {
-        let routes = table()
-            .into_iter()
+        let sync = table().into_iter().map(|(m, p, h, n)| (m, p, Handler::Sync(h), n));
+        let asynchronous = async_table().into_iter().map(|(m, p, h, n)| (m, p, Handler::Async(h), n));
+        let routes = sync
+            .chain(asynchronous)
             .map(|(method, pattern, handler, need)| Route {
                 method,
                 pattern,

@@ -23,11 +23,6 @@ fn agent(ctx: &Ctx) -> Result<Arc<Agent>> {
         .ok_or_else(|| err!(ERROR_HTTP_NOT_IMPLEMENTED, "this server is not an agent (start it with --agency.activate true)").status(501))
 }
 
-fn block<T>(f: impl std::future::Future<Output = T>) -> T {
-    // Agency handlers run on the blocking pool (see http::runs_inline), inside the runtime.
-    tokio::runtime::Handle::current().block_on(f)
-}
-
 /// 307 to the leader with the same path, or 503 without a leader, as ArangoDB answers.
 fn agent_error(req: &Req, e: AgentError) -> Resp {
     match e {
@@ -75,27 +70,29 @@ fn results_resp(results: Vec<Value>, failed: bool) -> Resp {
     Resp::json(if failed { 412 } else { 200 }, &json!({"results": results}))
 }
 
-pub fn read(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn read(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let qs = queries(&body_array(req)?)?;
-    Ok(match block(a.read(&qs)) {
+    Ok(match a.read(&qs).await {
         Ok(values) => Resp::json(200, &Value::Array(values)),
         Err(e) => agent_error(req, e),
     })
 }
 
-pub fn write(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn write(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let trxs = body_array(req)?;
     let no_wait = req.header("x-arangodb-agency-mode") == Some("noWait");
     if no_wait {
         let a2 = a.clone();
-        tokio::runtime::Handle::current().spawn(async move {
+        tokio::spawn(async move {
             let _ = a2.write(trxs).await;
         });
         return Ok(Resp::empty(200));
     }
-    Ok(match block(a.write(trxs)) {
+    Ok(match a.write(trxs).await {
         Ok((index, results)) => {
             let failed = results.iter().any(|r| *r != TrxResult::Applied);
             if let Some(TrxResult::Invalid(m)) = results.iter().find(|r| matches!(r, TrxResult::Invalid(_))) {
@@ -110,20 +107,21 @@ pub fn write(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 
 /// Reads and writes in one request: each write answered with its log index, or with the
 /// current values of the keys whose preconditions failed; each read with its result.
-pub fn transact(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn transact(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let items = body_array(req)?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = false;
     for item in items {
         if let Some(keys) = read_query(&item) {
-            match block(a.read(&[keys])) {
+            match a.read(&[keys]).await {
                 Ok(mut v) => out.push(v.pop().unwrap_or(Value::Null)),
                 Err(e) => return Ok(agent_error(req, e)),
             }
             continue;
         }
-        match block(a.write(vec![item])) {
+        match a.write(vec![item]).await {
             Ok((index, results)) => match results.into_iter().next() {
                 Some(TrxResult::Applied) => out.push(json!(index)),
                 Some(TrxResult::Failed(keys)) => {
@@ -140,7 +138,8 @@ pub fn transact(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 }
 
 /// Like `transact`, on the leader's own store that is not replicated (heartbeats).
-pub fn transient(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn transient(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let items = body_array(req)?;
     let mut out = Vec::with_capacity(items.len());
@@ -166,13 +165,14 @@ pub fn transient(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 }
 
 /// Which of these client ids were applied, and at which log index (0: never seen).
-pub fn inquire(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn inquire(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let ids: Vec<String> = body_array(req)?
         .into_iter()
         .map(|v| v.as_str().map(str::to_string).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "client ids are strings")))
         .collect::<Result<_>>()?;
-    Ok(match block(a.inquire(&ids)) {
+    Ok(match a.inquire(&ids).await {
         Ok(indices) => {
             let status = if indices.contains(&0) { 404 } else { 200 };
             Resp::json(status, &json!({"results": indices, "inquired": true}))
@@ -181,12 +181,13 @@ pub fn inquire(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     })
 }
 
-pub fn poll(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn poll(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
     let index: u64 = req.query("index").map_or(Ok(0), str::parse).map_err(|_| err!(ERROR_HTTP_BAD_PARAMETER, "index must be a number"))?;
     let timeout: f64 = req.query("timeout").map_or(Ok(POLL_TIMEOUT_S_MAX), str::parse).map_err(|_| err!(ERROR_HTTP_BAD_PARAMETER, "timeout must be a number"))?;
     let timeout = Duration::from_secs_f64(timeout.clamp(0.0, POLL_TIMEOUT_S_MAX));
-    Ok(match block(a.poll(index, timeout)) {
+    Ok(match a.poll(index, timeout).await {
         Ok(result) => Resp::result(200, result),
         Err(e) => agent_error(req, e),
     })
@@ -213,17 +214,20 @@ fn decode<Q: serde::de::DeserializeOwned>(req: &Req) -> Result<Q> {
     serde_json::from_slice(&req.body).map_err(|e| err!(ERROR_HTTP_BAD_PARAMETER, "bad Raft message: {e}"))
 }
 
-pub fn priv_append(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn priv_append(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
-    rpc_answer(block(a.raft.append_entries(decode(req)?)))
+    rpc_answer(a.raft.append_entries(decode(req)?).await)
 }
 
-pub fn priv_vote(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn priv_vote(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
-    rpc_answer(block(a.raft.vote(decode(req)?)))
+    rpc_answer(a.raft.vote(decode(req)?).await)
 }
 
-pub fn priv_snapshot(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+pub async fn priv_snapshot(ctx: Arc<Ctx>, req: Req) -> Result<Resp> {
+    let (ctx, req) = (&*ctx, &req);
     let a = agent(ctx)?;
-    rpc_answer(block(a.raft.install_snapshot(decode(req)?)))
+    rpc_answer(a.raft.install_snapshot(decode(req)?).await)
 }
