@@ -387,6 +387,12 @@ impl Collection {
         Ok(())
     }
 
+    /// Whether truncate, drop or a recount holds the collection right now, so a writer would
+    /// wait (callers use it to keep such writers off the async workers).
+    pub fn is_busy(&self) -> bool {
+        self.shard.gate.is_locked_exclusive()
+    }
+
     /// Fails with "collection not found" once the collection is dropped.
     pub(crate) fn check_not_dropped(&self) -> Result<()> {
         if self.shard.dropped.load(std::sync::atomic::Ordering::Acquire) {

@@ -203,14 +203,16 @@ async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
 /// Largest body of a write that runs on the async workers rather than the blocking pool.
 const INLINE_WRITE_BODY_BYTES_MAX: usize = 16 * 1024;
 
-/// Whether a request is cheap enough to run on an async worker: reads, and small
-/// single-document writes that will not wait for an fsync. Everything else (synced writes,
+/// Whether a request is cheap enough to run on an async worker: point reads, and small
+/// single-document writes that will not wait for an fsync or for a truncate in progress. Everything else (synced writes,
 /// imports, DDL, large bodies) goes to the blocking pool so it cannot stall the workers.
 /// (An unsynced write can still wait behind a synced one in RocksDB's write group; that
 /// costs at most one fsync, and only when both kinds are in flight.)
 fn runs_inline(ctx: &Ctx, req: &Req) -> bool {
+    // Reads that scan a whole collection or index range go to the blocking pool.
+    let scans = req.segments.get(1).is_some_and(|s| s == "edges") || req.segments.last().is_some_and(|s| s == "checksum");
     if matches!(req.method, Method::GET | Method::HEAD) {
-        return true;
+        return !scans;
     }
     let is_document_write = req.segments.len() >= 3 && req.segments[0] == "_api" && req.segments[1] == "document";
     if !is_document_write || req.body.len() > INLINE_WRITE_BODY_BYTES_MAX || req.flag_or("waitForSync", false) {
@@ -220,7 +222,7 @@ fn runs_inline(ctx: &Ctx, req: &Req) -> bool {
         .store
         .database(&req.db)
         .and_then(|db| db.collection(&req.segments[2]))
-        .map_or(true, |c| c.info.read().wait_for_sync);
+        .map_or(true, |c| c.info.read().wait_for_sync || c.is_busy());
     !synced_collection
 }
 
