@@ -9,6 +9,10 @@ pub enum Expr {
     Object(Vec<(ObjectKey, Expr)>),
     Var(String),
     Bind(String),
+    /// `@@name`: a collection named by a bind parameter.
+    BindCollection(String),
+    /// `(FOR … RETURN …)`: a subquery, evaluated by the executor.
+    Subquery(Box<crate::query::Query>),
     Attr(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
     Call(String, Vec<Expr>),

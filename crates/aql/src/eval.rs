@@ -54,6 +54,12 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
             .ok_or_else(|| err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'"))?,
+        Expr::BindCollection(name) => {
+            return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
+        }
+        Expr::Subquery(_) => {
+            return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries need the query executor, which is not built yet").status(501));
+        }
         Expr::Bind(name) => env
             .binds
             .get(name)

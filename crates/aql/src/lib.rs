@@ -10,6 +10,7 @@ pub mod eval;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+pub mod query;
 pub mod value;
 
 use errors::{err, ArangoError, ERROR_BAD_PARAMETER, ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
@@ -39,6 +40,7 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
             }
             check(v, binds)
         }),
+        Expr::BindCollection(_) | Expr::Subquery(_) => Err(err!(ERROR_BAD_PARAMETER, "collections and subqueries are not allowed here")),
         Expr::Var(name) => Err(err!(ERROR_BAD_PARAMETER, "unknown variable '{name}': only bind parameters {binds:?} may be used")),
         Expr::Bind(name) if binds.contains(&name.as_str()) => Ok(()),
         Expr::Bind(name) => Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}")),

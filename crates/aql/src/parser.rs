@@ -9,26 +9,29 @@ use crate::ast::{BinaryOp, Expr, ObjectKey, UnaryOp};
 use crate::lexer::{lex, Tok, Token};
 
 /// Deepest nesting of expressions accepted, so hostile input cannot overflow the stack.
-const NESTING_MAX: usize = 200;
+const NESTING_MAX: usize = 100;
 
 pub struct Parser<'a> {
     text: &'a str,
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// At this nesting depth `IN` is not an operator (it names a collection, as in
+    /// `INSERT doc IN coll`).
+    no_in_at: Option<usize>,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(text: &'a str) -> Result<Parser<'a>, ArangoError> {
         let toks = lex(text).map_err(|(msg, line, col)| parse_error(text, &msg, line, col))?;
-        Ok(Parser { text, toks, pos: 0, depth: 0 })
+        Ok(Parser { text, toks, pos: 0, depth: 0, no_in_at: None })
     }
 
-    fn peek(&self) -> &Tok {
+    pub(crate) fn peek(&self) -> &Tok {
         &self.toks[self.pos].tok
     }
 
-    fn next(&mut self) -> Tok {
+    pub(crate) fn next(&mut self) -> Tok {
         let t = self.toks[self.pos].tok.clone();
         if self.pos + 1 < self.toks.len() {
             self.pos += 1;
@@ -36,11 +39,11 @@ impl<'a> Parser<'a> {
         t
     }
 
-    fn is_keyword(&self, kw: &str) -> bool {
+    pub(crate) fn is_keyword(&self, kw: &str) -> bool {
         matches!(self.peek(), Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
     }
 
-    fn is_op(&self, op: &str) -> bool {
+    pub(crate) fn is_op(&self, op: &str) -> bool {
         matches!(self.peek(), Tok::Op(o) if *o == op)
     }
 
@@ -50,7 +53,7 @@ impl<'a> Parser<'a> {
         parse_error(self.text, msg, t.line, t.col)
     }
 
-    fn expect_op(&mut self, op: &str) -> Result<(), ArangoError> {
+    pub(crate) fn expect_op(&mut self, op: &str) -> Result<(), ArangoError> {
         if self.is_op(op) {
             self.next();
             Ok(())
@@ -85,6 +88,14 @@ impl<'a> Parser<'a> {
         e
     }
 
+    /// An expression whose top level does not take `IN` as an operator.
+    pub(crate) fn expression_before_in(&mut self) -> Result<Expr, ArangoError> {
+        let saved = self.no_in_at.replace(self.depth + 1);
+        let e = self.expression();
+        self.no_in_at = saved;
+        e
+    }
+
     fn ternary(&mut self) -> Result<Expr, ArangoError> {
         let cond = self.binary(0)?;
         if !self.is_op("?") {
@@ -112,6 +123,7 @@ impl<'a> Parser<'a> {
             Tok::Op("!~") => (BinaryOp::RegexNotMatch, 3, 1),
             Tok::Ident(_) if kw("LIKE") => (BinaryOp::Like, 3, 1),
             Tok::Ident(_) if kw("NOT") && next_kw("LIKE") => (BinaryOp::NotLike, 3, 2),
+            Tok::Ident(_) if kw("IN") && self.no_in_at == Some(self.depth) => return None,
             Tok::Ident(_) if kw("IN") => (BinaryOp::In, 4, 1),
             Tok::Ident(_) if kw("NOT") && next_kw("IN") => (BinaryOp::NotIn, 4, 2),
             Tok::Op("<") => (BinaryOp::Lt, 5, 1),
@@ -194,7 +206,14 @@ impl<'a> Parser<'a> {
             Tok::Num(n) => Ok(Expr::Value(number(n))),
             Tok::Str(s) => Ok(Expr::Value(Value::String(s))),
             Tok::Bind(name) => Ok(Expr::Bind(name)),
+            Tok::BindCollection(name) => Ok(Expr::BindCollection(name)),
             Tok::Op("(") => {
+                // A parenthesised query is a subquery.
+                if crate::query::starts_operation(self.peek()) {
+                    let q = self.query_body()?;
+                    self.expect_op(")")?;
+                    return Ok(Expr::Subquery(Box::new(q)));
+                }
                 let e = self.expression()?;
                 self.expect_op(")")?;
                 Ok(e)
@@ -280,7 +299,7 @@ pub fn number(n: f64) -> Value {
     }
 }
 
-fn describe(t: &Tok) -> String {
+pub(crate) fn describe(t: &Tok) -> String {
     match t {
         Tok::Eof => "end of query string".into(),
         Tok::Num(n) => format!("number {n}"),
