@@ -119,8 +119,7 @@ impl Parser<'_> {
                 self.next();
             }
         }
-        loop {
-            let Some(kw) = self.keyword() else { break };
+        while let Some(kw) = self.keyword() {
             let op = match kw.as_str() {
                 "FOR" => {
                     self.next();
