@@ -15,15 +15,20 @@ use crate::value::{compare, like, num, to_number, to_string, truthy};
 /// Longest array a range expression (`a..b`) may build.
 const RANGE_ITEMS_MAX: f64 = 10_000_000.0;
 
+/// Runs a subquery with the variables in scope and returns its result array.
+pub type SubqueryFn<'a> = &'a dyn Fn(&crate::query::Query, &[(String, Value)]) -> Result<Value, ArangoError>;
+
 pub struct Env<'a> {
     pub binds: &'a Map<String, Value>,
     pub vars: Vec<(String, Value)>,
     pub warnings: Vec<(ErrorCode, String)>,
+    /// The executor, for subqueries; without one they are refused.
+    pub subquery: Option<SubqueryFn<'a>>,
 }
 
 impl<'a> Env<'a> {
     pub fn new(binds: &'a Map<String, Value>) -> Env<'a> {
-        Env { binds, vars: Vec::new(), warnings: Vec::new() }
+        Env { binds, vars: Vec::new(), warnings: Vec::new(), subquery: None }
     }
 
     pub fn warn(&mut self, code: ErrorCode, msg: impl Into<String>) {
@@ -57,9 +62,10 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
         Expr::BindCollection(name) => {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
         }
-        Expr::Subquery(_) => {
-            return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries need the query executor, which is not built yet").status(501));
-        }
+        Expr::Subquery(q) => match env.subquery {
+            Some(run) => run(q, &env.vars)?,
+            None => return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries are not allowed here").status(501)),
+        },
         Expr::Bind(name) => env
             .binds
             .get(name)

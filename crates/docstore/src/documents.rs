@@ -252,6 +252,30 @@ impl Store {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Up to `limit` documents in key order after `after` (from the start without it), for
+    /// reading a collection in batches.
+    pub fn documents_after(&self, col: &Collection, after: Option<&str>, limit: usize) -> Result<Vec<(String, StoredDoc)>> {
+        let prefix = keys::shard_prefix(col.shard.id);
+        let start = after.map(|k| {
+            let mut s = keys::document(col.shard.id, k);
+            s.push(0);
+            s
+        });
+        let mut out = Vec::with_capacity(limit.min(1024));
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Space::Documents, &prefix, start.as_deref(), |k, v| {
+                let key = String::from_utf8_lossy(k.get(8..).unwrap_or_default()).into_owned();
+                match StoredDoc::decode(v.to_vec()) {
+                    Ok(doc) => out.push((key, doc)),
+                    Err(e) => failure = Some(e),
+                }
+                failure.is_none() && out.len() < limit
+            })
+            .map_err(storage_err)?;
+        failure.map_or(Ok(out), Err)
+    }
+
     /// Edges of `vertex` in the given directions, from the edge index, as `(key, document)`
     /// pairs. An edge that matches in both directions (a self-loop) comes once.
     pub fn edges(&self, col: &Collection, vertex: &str, dirs: &[Direction]) -> Result<Vec<(String, StoredDoc)>> {

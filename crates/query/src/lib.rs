@@ -1,0 +1,603 @@
+//! Runs AQL queries against the document store.
+//!
+//! Execution walks the query's operations row by row: a `FOR` over a collection reads it in
+//! batches and hands each document down the rest of the query, so `FOR … FILTER … LIMIT`
+//! stops reading as soon as the limit is reached. Operations that need all their input
+//! (`SORT`, `COLLECT`, the modifications) gather rows and go on once the input is done.
+//! Modifications of one operation are written as one atomic batch: a query that fails
+//! leaves no partial writes of that operation.
+//!
+//! This is the first, thin execution path of the AQL issue: no optimizer and no indexes
+//! beyond the primary one yet.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aql::ast::Expr;
+use aql::eval::{eval, Env};
+use aql::query::{parse_query, Collect, Op, Query};
+use aql::value::{compare, truthy};
+use docstore::{Collection, Database, OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
+use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
+    ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
+use serde_json::{json, Map, Value};
+
+/// Documents read from a collection per batch.
+const SCAN_BATCH_DOCUMENTS: usize = 1000;
+/// Rows a blocking operation (SORT, COLLECT, a modification) may gather at most.
+pub const GATHERED_ROWS_MAX: usize = 5_000_000;
+
+type Row = Vec<(String, Value)>;
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub writes_executed: u64,
+    pub writes_ignored: u64,
+    pub scanned_full: u64,
+    pub scanned_index: u64,
+    pub filtered: u64,
+    pub full_count: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub results: Vec<Value>,
+    pub stats: Stats,
+    pub warnings: Vec<Value>,
+    pub execution_time_s: f64,
+}
+
+#[derive(Default, Clone)]
+pub struct Options {
+    pub full_count: bool,
+    pub wait_for_sync: bool,
+}
+
+/// Parses and runs a query.
+pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>, opts: &Options) -> Result<Outcome> {
+    let started = Instant::now();
+    let query = parse_query(text)?;
+    check_binds(text, binds)?;
+    let mut ex = Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts: opts.clone() };
+    let mut results = Vec::new();
+    ex.run_query(&query, Vec::new(), &mut |v| {
+        results.push(v);
+        Ok(true)
+    })?;
+    Ok(Outcome {
+        results,
+        stats: ex.stats,
+        warnings: ex.warnings.iter().map(|(c, m)| json!({"code": c.0, "message": m})).collect(),
+        execution_time_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The collections a query reads and writes, by name (for access checks). Names bound with
+/// `@@` are resolved from `binds`.
+pub fn collections_used(text: &str, binds: &Map<String, Value>) -> Result<(Vec<String>, Vec<String>)> {
+    let q = parse_query(text)?;
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    walk(&q, binds, &mut Vec::new(), &mut reads, &mut writes);
+    reads.sort();
+    reads.dedup();
+    writes.sort();
+    writes.dedup();
+    Ok((reads, writes))
+}
+
+fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &mut Vec<String>, writes: &mut Vec<String>) {
+    let name_of = |e: &Expr, vars: &[String]| match e {
+        Expr::Var(n) if !vars.contains(n) => Some(n.clone()),
+        Expr::BindCollection(n) => binds.get(&format!("@{n}")).and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    for op in &q.ops {
+        let mut exprs: Vec<&Expr> = Vec::new();
+        match op {
+            Op::For { var, source, options } => {
+                if let Some(n) = name_of(source, vars) {
+                    reads.push(n);
+                }
+                exprs.push(source);
+                exprs.extend(options);
+                vars.push(var.clone());
+            }
+            Op::Let { var, expr } => {
+                exprs.push(expr);
+                vars.push(var.clone());
+            }
+            Op::Filter(e) | Op::Return { expr: e, .. } => exprs.push(e),
+            Op::Sort(keys) => exprs.extend(keys.iter().map(|(e, _)| e)),
+            Op::Limit { offset, count } => exprs.extend([offset, count]),
+            Op::Collect(c) => {
+                exprs.extend(c.groups.iter().chain(&c.aggregates).map(|(_, e)| e));
+                vars.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
+                vars.extend(c.count_into.iter().cloned());
+                vars.extend(c.into.iter().map(|(v, _)| v.clone()));
+            }
+            Op::Insert { doc, collection, .. } => {
+                exprs.push(doc);
+                writes.extend(name_of(collection, vars));
+            }
+            Op::Update { key, with, collection, .. } | Op::Replace { key, with, collection, .. } => {
+                exprs.push(key);
+                exprs.extend(with);
+                writes.extend(name_of(collection, vars));
+            }
+            Op::Remove { key, collection, .. } => {
+                exprs.push(key);
+                writes.extend(name_of(collection, vars));
+            }
+            Op::Upsert { search, insert, update, collection, .. } => {
+                exprs.extend([search, insert, update]);
+                writes.extend(name_of(collection, vars));
+            }
+        }
+        for e in exprs {
+            subqueries(e, &mut |sq| walk(sq, binds, &mut vars.clone(), reads, writes));
+        }
+    }
+}
+
+/// Calls `f` with every subquery inside an expression.
+fn subqueries(e: &Expr, f: &mut dyn FnMut(&Query)) {
+    use aql::ast::ObjectKey;
+    match e {
+        Expr::Subquery(q) => f(q),
+        Expr::Array(items) => items.iter().for_each(|i| subqueries(i, f)),
+        Expr::Object(members) => members.iter().for_each(|(k, v)| {
+            if let ObjectKey::Computed(k) = k {
+                subqueries(k, f);
+            }
+            subqueries(v, f);
+        }),
+        Expr::Attr(b, _) => subqueries(b, f),
+        Expr::Index(b, i) => {
+            subqueries(b, f);
+            subqueries(i, f);
+        }
+        Expr::Call(_, args) => args.iter().for_each(|a| subqueries(a, f)),
+        Expr::Unary(_, o) => subqueries(o, f),
+        Expr::Binary(_, l, r) => {
+            subqueries(l, f);
+            subqueries(r, f);
+        }
+        Expr::Ternary(c, m, o) => {
+            subqueries(c, f);
+            if let Some(m) = m {
+                subqueries(m, f);
+            }
+            subqueries(o, f);
+        }
+        Expr::Value(_) | Expr::Var(_) | Expr::Bind(_) | Expr::BindCollection(_) => {}
+    }
+}
+
+/// Every `@name` in the query must be bound and every bound value used (errors 1551/1552).
+fn check_binds(text: &str, binds: &Map<String, Value>) -> Result<()> {
+    let tokens = aql::lexer::lex(text).map_err(|(m, l, c)| err!(errors::ERROR_QUERY_PARSE, "{m} at position {l}:{c}"))?;
+    let mut used = HashSet::new();
+    for t in tokens {
+        match t.tok {
+            aql::lexer::Tok::Bind(n) => {
+                used.insert(n);
+            }
+            aql::lexer::Tok::BindCollection(n) => {
+                used.insert(format!("@{n}"));
+            }
+            _ => {}
+        }
+    }
+    for name in &used {
+        if !binds.contains_key(name) {
+            return Err(err!(ERROR_QUERY_BIND_PARAMETER_MISSING, "no value specified for declared bind parameter '{name}'"));
+        }
+    }
+    if let Some(unused) = binds.keys().find(|k| !used.contains(*k)) {
+        return Err(err!(ERROR_QUERY_BIND_PARAMETER_UNDECLARED, "bind parameter '{unused}' was not declared in the query"));
+    }
+    Ok(())
+}
+
+struct Executor<'a> {
+    store: &'a Store,
+    db: &'a Database,
+    binds: &'a Map<String, Value>,
+    stats: Stats,
+    warnings: Vec<(errors::ErrorCode, String)>,
+    opts: Options,
+}
+
+/// What a blocking operation gathered, and the per-operation state of LIMIT.
+enum State {
+    None,
+    /// Rows that reached a LIMIT so far.
+    Limit { seen: u64 },
+    Gather(Vec<Row>),
+    Distinct(HashSet<String>),
+}
+
+impl<'a> Executor<'a> {
+    fn env(&self, row: &Row) -> Env<'a> {
+        let mut env = Env::new(self.binds);
+        env.vars = row.clone();
+        env
+    }
+
+    /// Evaluates an expression in a row; subqueries run through this executor.
+    fn eval(&mut self, e: &Expr, row: &Row) -> Result<Value> {
+        let store = self.store;
+        let db = self.db;
+        let binds = self.binds;
+        let opts = self.opts.clone();
+        let sub_stats = std::cell::RefCell::new(Stats::default());
+        let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
+            let mut ex = Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts: opts.clone() };
+            let mut out = Vec::new();
+            ex.run_query(q, vars.to_vec(), &mut |v| {
+                out.push(v);
+                Ok(true)
+            })?;
+            let mut s = sub_stats.borrow_mut();
+            s.scanned_full += ex.stats.scanned_full;
+            s.writes_executed += ex.stats.writes_executed;
+            s.filtered += ex.stats.filtered;
+            Ok(Value::Array(out))
+        };
+        let mut env = self.env(row);
+        env.subquery = Some(&run_sub);
+        let v = eval(e, &mut env);
+        self.warnings.append(&mut env.warnings);
+        let s = sub_stats.into_inner();
+        self.stats.scanned_full += s.scanned_full;
+        self.stats.writes_executed += s.writes_executed;
+        self.stats.filtered += s.filtered;
+        v
+    }
+
+    fn run_query(&mut self, q: &Query, row: Row, out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<()> {
+        let mut states: Vec<State> = q.ops.iter().map(|_| State::None).collect();
+        self.step(&q.ops, 0, row, &mut states, out)?;
+        // Operations that waited for all their input go on now, in order.
+        for i in 0..q.ops.len() {
+            if !matches!(states[i], State::Gather(_)) {
+                continue;
+            }
+            if let State::Gather(rows) = std::mem::replace(&mut states[i], State::None) {
+                if !self.finish(&q.ops, i, rows, &mut states, out)? {
+                    break;
+                }
+            }
+        }
+        // fullCount: the rows that reached the query's first LIMIT.
+        if self.opts.full_count {
+            if let Some(State::Limit { seen }) = states.iter().find(|s| matches!(s, State::Limit { .. })) {
+                self.stats.full_count = Some(*seen);
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands one row to operation `i`. Returns false when no more input is wanted.
+    fn step(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        let Some(op) = ops.get(i) else {
+            // A modification as the last operation returns nothing.
+            return Ok(true);
+        };
+        match op {
+            Op::For { var, source, .. } => {
+                if let Some(col) = self.collection_of(source, &row)? {
+                    let mut after: Option<String> = None;
+                    loop {
+                        let batch = self.store.documents_after(&col, after.as_deref(), SCAN_BATCH_DOCUMENTS)?;
+                        let Some((last, _)) = batch.last() else { break };
+                        after = Some(last.clone());
+                        let name = col.name();
+                        for (key, doc) in batch {
+                            self.stats.scanned_full += 1;
+                            let mut r = row.clone();
+                            r.push((var.clone(), doc.to_value(&name, &key)?));
+                            if !self.step(ops, i + 1, r, states, out)? {
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    return Ok(true);
+                }
+                let items = match self.eval(source, &row)? {
+                    Value::Array(a) => a,
+                    Value::Null => Vec::new(),
+                    other => {
+                        return Err(err!(errors::ERROR_QUERY_ARRAY_EXPECTED, "collection or array expected as operand to FOR loop; you provided a value of type '{}'", type_name(&other)))
+                    }
+                };
+                for item in items {
+                    let mut r = row.clone();
+                    r.push((var.clone(), item));
+                    if !self.step(ops, i + 1, r, states, out)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Op::Let { var, expr } => {
+                let v = self.eval(expr, &row)?;
+                row.push((var.clone(), v));
+                self.step(ops, i + 1, row, states, out)
+            }
+            Op::Filter(e) => {
+                if truthy(&self.eval(e, &row)?) {
+                    self.step(ops, i + 1, row, states, out)
+                } else {
+                    self.stats.filtered += 1;
+                    Ok(true)
+                }
+            }
+            Op::Limit { offset, count } => {
+                let offset = self.eval(offset, &row)?.as_u64().unwrap_or(0);
+                let count = match self.eval(count, &row)? {
+                    Value::Null => u64::MAX,
+                    v => v.as_u64().ok_or_else(|| err!(errors::ERROR_QUERY_NUMBER_OUT_OF_RANGE, "LIMIT value is not a non-negative number"))?,
+                };
+                if matches!(states[i], State::None) {
+                    states[i] = State::Limit { seen: 0 };
+                }
+                let State::Limit { seen } = &mut states[i] else { return Ok(true) };
+                *seen += 1;
+                let seen = *seen;
+                let end = offset.saturating_add(count);
+                if seen <= offset {
+                    return Ok(true);
+                }
+                if seen > end {
+                    // With fullCount the rest is only counted.
+                    return Ok(self.opts.full_count);
+                }
+                let more = self.step(ops, i + 1, row, states, out)?;
+                Ok(more && (self.opts.full_count || seen < end))
+            }
+            Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
+                if matches!(states[i], State::None) {
+                    states[i] = State::Gather(Vec::new());
+                }
+                if let State::Gather(rows) = &mut states[i] {
+                    if rows.len() >= GATHERED_ROWS_MAX {
+                        return Err(err!(ERROR_RESOURCE_LIMIT, "query gathers more than {GATHERED_ROWS_MAX} rows in one operation"));
+                    }
+                    rows.push(row);
+                }
+                Ok(true)
+            }
+            Op::Return { distinct, expr } => {
+                let v = self.eval(expr, &row)?;
+                if *distinct {
+                    if matches!(states[i], State::None) {
+                        states[i] = State::Distinct(HashSet::new());
+                    }
+                    if let State::Distinct(seen) = &mut states[i] {
+                        if !seen.insert(canonical(&v)) {
+                            return Ok(true);
+                        }
+                    }
+                }
+                out(v)
+            }
+        }
+    }
+
+    /// Runs a blocking operation over everything it gathered, and the rest after it.
+    fn finish(&mut self, ops: &[Op], i: usize, rows: Vec<Row>, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        let next: Vec<Row> = match &ops[i] {
+            Op::Sort(keys) => {
+                let mut keyed = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &r)).collect::<Result<_>>()?;
+                    keyed.push((k, r));
+                }
+                keyed.sort_by(|(a, _), (b, _)| {
+                    for (idx, (x, y)) in a.iter().zip(b).enumerate() {
+                        let c = compare(x, y);
+                        if c != std::cmp::Ordering::Equal {
+                            return if keys[idx].1 { c } else { c.reverse() };
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                });
+                keyed.into_iter().map(|(_, r)| r).collect()
+            }
+            Op::Collect(c) => self.collect(c, rows)?,
+            op => self.modify(op, rows)?,
+        };
+        for r in next {
+            if !self.step(ops, i + 1, r, states, out)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn collect(&mut self, c: &Collect, rows: Vec<Row>) -> Result<Vec<Row>> {
+        let mut groups: BTreeMap<String, (Vec<Value>, Vec<Row>)> = BTreeMap::new();
+        for r in rows {
+            let key: Vec<Value> = c.groups.iter().map(|(_, e)| self.eval(e, &r)).collect::<Result<_>>()?;
+            groups.entry(canonical(&Value::Array(key.clone()))).or_insert_with(|| (key, Vec::new())).1.push(r);
+        }
+        if groups.is_empty() && c.groups.is_empty() {
+            groups.insert(String::new(), (Vec::new(), Vec::new()));
+        }
+        let mut groups: Vec<(Vec<Value>, Vec<Row>)> = groups.into_values().collect();
+        groups.sort_by(|(a, _), (b, _)| compare(&Value::Array(a.clone()), &Value::Array(b.clone())));
+        let mut out = Vec::with_capacity(groups.len());
+        for (key, members) in groups {
+            let mut row: Row = c.groups.iter().map(|(v, _)| v.clone()).zip(key).collect();
+            for (var, e) in &c.aggregates {
+                row.push((var.clone(), self.aggregate(e, &members)?));
+            }
+            if let Some(var) = &c.count_into {
+                row.push((var.clone(), json!(members.len())));
+            }
+            if let Some((var, projection)) = &c.into {
+                let items = members
+                    .iter()
+                    .map(|m| match projection {
+                        Some(p) => self.eval(p, m),
+                        None => {
+                            let keep: Map<String, Value> = m
+                                .iter()
+                                .filter(|(k, _)| c.keep.is_empty() || c.keep.contains(k))
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect();
+                            Ok(Value::Object(keep))
+                        }
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                row.push((var.clone(), Value::Array(items)));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// `AGGREGATE x = FUNC(expr)`: the function applied to the expression over a group.
+    fn aggregate(&mut self, e: &Expr, members: &[Row]) -> Result<Value> {
+        let Expr::Call(name, args) = e else {
+            return Err(err!(errors::ERROR_QUERY_PARSE, "AGGREGATE expects a function call such as SUM(x)"));
+        };
+        let arg = args.first().ok_or_else(|| err!(errors::ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH, "{name}() needs an argument"))?;
+        let values = members.iter().map(|m| self.eval(arg, m)).collect::<Result<Vec<_>>>()?;
+        let f = match name.as_str() {
+            "LENGTH" | "COUNT" => return Ok(json!(values.len())),
+            "SUM" | "MIN" | "MAX" | "AVERAGE" | "AVG" | "UNIQUE" => name.as_str(),
+            other => return Err(err!(errors::ERROR_NOT_IMPLEMENTED, "aggregate function {other}() is not built yet").status(501)),
+        };
+        let mut env = Env::new(self.binds);
+        aql::functions::call(f, vec![Value::Array(values)], &mut env)
+    }
+
+    /// Writes what a modification operation gathered, as one atomic batch, and passes the
+    /// rows on with `NEW` and `OLD`.
+    fn modify(&mut self, op: &Op, rows: Vec<Row>) -> Result<Vec<Row>> {
+        let (collection, options) = match op {
+            Op::Insert { collection, options, .. } | Op::Remove { collection, options, .. } => (collection, options),
+            Op::Update { collection, options, .. } | Op::Replace { collection, options, .. } => (collection, options),
+            Op::Upsert { .. } => return Err(err!(errors::ERROR_NOT_IMPLEMENTED, "UPSERT is not built yet").status(501)),
+            _ => return Ok(rows),
+        };
+        let first = rows.first().cloned().unwrap_or_default();
+        let col = self
+            .collection_of(collection, &first)?
+            .ok_or_else(|| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found"))?;
+        let opts_value = match options {
+            Some(o) => self.eval(o, &first)?,
+            None => json!({}),
+        };
+        let flag = |name: &str, default: bool| opts_value.get(name).and_then(Value::as_bool).unwrap_or(default);
+        let ignore_errors = flag("ignoreErrors", false);
+        let mut items = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (body, key) = match op {
+                Op::Insert { doc, .. } => (self.eval(doc, r)?, None),
+                Op::Remove { key, .. } => (key_selector(self.eval(key, r)?), None),
+                Op::Update { key, with, .. } | Op::Replace { key, with, .. } => match with {
+                    Some(w) => (self.eval(w, r)?, key_of(&self.eval(key, r)?)),
+                    None => {
+                        let doc = self.eval(key, r)?;
+                        let k = key_of(&doc);
+                        (doc, k)
+                    }
+                },
+                _ => unreachable!("handled above"),
+            };
+            items.push(WriteItem { body, key, if_match: None });
+        }
+        let kind = match op {
+            Op::Insert { .. } => WriteKind::Insert(match opts_value.get("overwriteMode").and_then(Value::as_str) {
+                Some(m) => OverwriteMode::parse(m).ok_or_else(|| err!(errors::ERROR_BAD_PARAMETER, "invalid overwriteMode"))?,
+                None if flag("overwrite", false) => OverwriteMode::Replace,
+                None => OverwriteMode::Conflict,
+            }),
+            Op::Update { .. } => WriteKind::Update,
+            Op::Replace { .. } => WriteKind::Replace,
+            _ => WriteKind::Remove,
+        };
+        let write_opts = WriteOptions {
+            wait_for_sync: flag("waitForSync", self.opts.wait_for_sync),
+            keep_null: flag("keepNull", true),
+            merge_objects: flag("mergeObjects", true),
+            ignore_revs: flag("ignoreRevs", true),
+            return_old: true,
+            return_new: true,
+            all_or_nothing: !ignore_errors,
+            ..WriteOptions::default()
+        };
+        let (results, _) = self.store.write_documents(&col, kind, items, &write_opts)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut r, res) in rows.into_iter().zip(results) {
+            match res {
+                Ok(w) => {
+                    self.stats.writes_executed += u64::from(!w.ignored);
+                    r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
+                    r.push(("OLD".into(), w.old.unwrap_or(Value::Null)));
+                    out.push(r);
+                }
+                Err(e) if ignore_errors => {
+                    let _ = e;
+                    self.stats.writes_ignored += 1;
+                }
+                Err(e) => return Err(e.error),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The collection a `FOR` or modification names, if it names one: a name that is not a
+    /// variable, or `@@bind`.
+    fn collection_of(&mut self, e: &Expr, row: &Row) -> Result<Option<Arc<Collection>>> {
+        let name = match e {
+            Expr::Var(n) if !row.iter().any(|(v, _)| v == n) => n.clone(),
+            Expr::BindCollection(n) => match self.binds.get(&format!("@{n}")) {
+                Some(Value::String(s)) => s.clone(),
+                _ => return Err(err!(ERROR_QUERY_BIND_PARAMETER_TYPE, "bind parameter '@{n}' has an invalid value or type")),
+            },
+            _ => return Ok(None),
+        };
+        self.db
+            .collection(&name)
+            .map(Some)
+            .map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))
+    }
+}
+
+fn key_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.rsplit('/').next().unwrap_or(s).to_string()),
+        Value::Object(m) => m.get("_key").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+fn key_selector(v: Value) -> Value {
+    match key_of(&v) {
+        Some(k) => json!({"_key": k}),
+        None => v,
+    }
+}
+
+fn canonical(v: &Value) -> String {
+    v.to_string()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

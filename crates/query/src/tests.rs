@@ -1,0 +1,101 @@
+//! Queries against a real store in a temp dir.
+
+use serde_json::{json, Map, Value};
+
+use crate::{run, Options};
+
+fn setup() -> (tempfile::TempDir, docstore::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = docstore::Store::open(dir.path(), true).unwrap();
+    let db = store.database("_system").unwrap();
+    let col = store.create_collection(&db, &json!({"name": "c"})).unwrap();
+    let docs: Vec<_> = (0..100)
+        .map(|i| docstore::WriteItem { body: json!({"_key": format!("k{i:03}"), "value": i, "group": i % 3}), key: None, if_match: None })
+        .collect();
+    store.write_documents(&col, docstore::WriteKind::Insert(docstore::OverwriteMode::Conflict), docs, &Default::default()).unwrap();
+    (dir, store)
+}
+
+fn q(store: &docstore::Store, text: &str, binds: Value) -> Vec<Value> {
+    let db = store.database("_system").unwrap();
+    let binds: Map<String, Value> = binds.as_object().cloned().unwrap_or_default();
+    run(store, &db, text, &binds, &Options::default()).unwrap_or_else(|e| panic!("{text}: {e}")).results
+}
+
+#[test]
+fn the_seed_query_and_friends() {
+    let (_d, s) = setup();
+    let r = q(&s, "FOR doc IN c FILTER doc.value % 2 == 0 SORT doc.value DESC LIMIT 3 RETURN doc.value", json!({}));
+    assert_eq!(r, [json!(98), json!(96), json!(94)]);
+    let r = q(&s, "FOR d IN @@col FILTER d.value < @n RETURN d._key", json!({"@col": "c", "n": 3}));
+    assert_eq!(r, [json!("k000"), json!("k001"), json!("k002")]);
+    let r = q(&s, "FOR d IN c COLLECT g = d.group WITH COUNT INTO n RETURN {g, n}", json!({}));
+    assert_eq!(r, [json!({"g": 0, "n": 34}), json!({"g": 1, "n": 33}), json!({"g": 2, "n": 33})]);
+    let r = q(&s, "FOR d IN c COLLECT AGGREGATE total = SUM(d.value), top = MAX(d.value) RETURN [total, top]", json!({}));
+    assert_eq!(r, [json!([4950, 99])]);
+    let r = q(&s, "FOR i IN 1..4 LET sq = i * i FILTER sq > 3 RETURN DISTINCT sq % 2", json!({}));
+    assert_eq!(r, [json!(0), json!(1)]);
+    let r = q(&s, "LET top = (FOR d IN c SORT d.value DESC LIMIT 2 RETURN d.value) RETURN top", json!({}));
+    assert_eq!(r, [json!([99, 98])]);
+    let r = q(&s, "FOR d IN c LIMIT 0, null FILTER d.value == 42 RETURN d._id", json!({}));
+    assert_eq!(r, [json!("c/k042")]);
+}
+
+#[test]
+fn limit_stops_reading_and_full_count_counts() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let out = run(&s, &db, "FOR d IN c LIMIT 5 RETURN d", &Map::new(), &Options::default()).unwrap();
+    assert_eq!(out.results.len(), 5);
+    assert!(out.stats.scanned_full <= 5, "scanned {}", out.stats.scanned_full);
+    let opts = Options { full_count: true, ..Options::default() };
+    let out = run(&s, &db, "FOR d IN c FILTER d.group == 1 LIMIT 2, 5 RETURN d.value", &Map::new(), &opts).unwrap();
+    assert_eq!(out.results, [json!(7), json!(10), json!(13), json!(16), json!(19)]);
+    assert_eq!(out.stats.full_count, Some(33));
+    assert_eq!(out.stats.filtered, 67);
+}
+
+#[test]
+fn modifications_are_atomic() {
+    let (_d, s) = setup();
+    let r = q(&s, "FOR i IN 1..3 INSERT {_key: CONCAT('n', i), i} INTO c RETURN NEW._key", json!({}));
+    assert_eq!(r, [json!("n1"), json!("n2"), json!("n3")]);
+    let r = q(&s, "FOR d IN c FILTER d.i != null UPDATE d WITH {doubled: d.i * 2} IN c RETURN [OLD.doubled, NEW.doubled]", json!({}));
+    assert_eq!(r, [json!([null, 2]), json!([null, 4]), json!([null, 6])]);
+    // A duplicate key fails the whole INSERT: nothing of it is written.
+    let db = s.database("_system").unwrap();
+    let e = run(&s, &db, "FOR k IN ['x1', 'n1', 'x2'] INSERT {_key: k} INTO c", &Map::new(), &Options::default()).unwrap_err();
+    assert_eq!(e.code.0, 1210);
+    assert_eq!(q(&s, "FOR d IN c FILTER d._key IN ['x1', 'x2'] RETURN 1", json!({})), Vec::<Value>::new());
+    let r = q(&s, "FOR k IN ['x1', 'n1'] INSERT {_key: k} INTO c OPTIONS {ignoreErrors: true} RETURN NEW._key", json!({}));
+    assert_eq!(r, [json!("x1")]);
+    q(&s, "FOR d IN c FILTER d.i != null REMOVE d IN c", json!({}));
+    assert_eq!(q(&s, "FOR d IN c FILTER d.i != null RETURN 1", json!({})).len(), 0);
+    assert_eq!(s.count(&db.collection("c").unwrap()).unwrap(), 101);
+}
+
+#[test]
+fn errors_have_arangodb_numbers() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let code = |text: &str, binds: Value| {
+        let b: Map<String, Value> = binds.as_object().cloned().unwrap_or_default();
+        run(&s, &db, text, &b, &Options::default()).err().map(|e| e.code.0)
+    };
+    assert_eq!(code("FOR d IN nope RETURN d", json!({})), Some(1203));
+    assert_eq!(code("RETURN @x", json!({})), Some(1551));
+    assert_eq!(code("RETURN 1", json!({"x": 1})), Some(1552));
+    assert_eq!(code("RETURN 1 +", json!({})), Some(1501));
+    assert_eq!(code("FOR x IN 5 RETURN x", json!({})), Some(1563));
+}
+
+#[test]
+fn collections_used_for_access_checks() {
+    let binds: Map<String, Value> = json!({"@w": "target"}).as_object().cloned().unwrap();
+    let (r, w) = crate::collections_used(
+        "FOR a IN x LET s = (FOR b IN y RETURN b) FOR i IN [1] INSERT {a, s} INTO @@w RETURN NEW",
+        &binds,
+    )
+    .unwrap();
+    assert_eq!((r, w), (vec!["x".to_string(), "y".to_string()], vec!["target".to_string()]));
+}
