@@ -153,3 +153,16 @@ def test_unknown_collection_and_document(db):
     with pytest.raises(DocumentGetError) as e:
         c.get("x")
     assert e.value.error_code == 1203
+
+
+def test_aql_cursor(db):
+    c = db.create_collection("aqlc")
+    c.insert_many([{"_key": str(i), "v": i} for i in range(25)])
+    cursor = db.aql.execute("FOR d IN @@c FILTER d.v >= @min SORT d.v RETURN d.v", bind_vars={"@c": "aqlc", "min": 5}, batch_size=7, count=True)
+    assert cursor.count() == 20
+    assert list(cursor) == list(range(5, 25))
+    result = list(db.aql.execute("FOR d IN aqlc COLLECT g = d.v % 2 WITH COUNT INTO n RETURN {g, n}"))
+    assert result == [{"g": 0, "n": 13}, {"g": 1, "n": 12}]
+    list(db.aql.execute("FOR d IN aqlc FILTER d.v < 5 REMOVE d IN aqlc"))
+    assert c.count() == 20
+    assert [d["v"] for d in c.find({"v": 7})] == [7]

@@ -41,7 +41,7 @@ fn echo_and_unknown_and_not_built_routes() {
     assert_eq!(r.body["requestType"], "POST");
     assert_eq!(r.body["parameters"]["a"], "1");
     assert_eq!(s.get("/_api/nothing-here").error(), (404, 404));
-    assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN 1"})).error(), (501, 9));
+    assert_eq!(s.post("/_api/explain", json!({"query": "RETURN 1"})).error(), (501, 9));
     assert_eq!(s.call("PATCH", "/_api/version", None).error(), (405, 405));
 }
 
@@ -506,4 +506,33 @@ fn review_regressions() {
     s.post("/_api/document/rf?isRestore=true", json!({"_key": "r", "_rev": restored}));
     let later = s.patch("/_api/document/rf/r", json!({"v": 1})).body["_rev"].as_str().unwrap().to_string();
     assert!(common::rev_value(&later) > common::rev_value(restored));
+}
+
+#[test]
+fn aql_cursors_batch_results() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    let r = s.post("/_api/cursor", json!({"query": "FOR i IN 1..5 INSERT {_key: TO_STRING(i), i} INTO c RETURN NEW._key"}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["extra"]["stats"]["writesExecuted"], 5);
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN @@c SORT d.i DESC RETURN d.i", "bindVars": {"@c": "c"}, "batchSize": 2, "count": true}));
+    assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone(), r.body["count"].clone()), (json!([5, 4]), json!(true), json!(5)));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
+    assert_eq!((r.status, r.body["result"].clone(), r.body["hasMore"].clone()), (200, json!([3, 2]), json!(true)));
+    let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
+    assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone()), (json!([1]), json!(false)));
+    assert_eq!(s.put(&format!("/_api/cursor/{id}"), json!({})).error(), (404, 1600));
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN c RETURN d", "batchSize": 1}));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(s.delete(&format!("/_api/cursor/{id}")).status, 202);
+    assert_eq!(s.delete(&format!("/_api/cursor/{id}")).error(), (404, 1600));
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN c LIMIT 1, 2 RETURN d.i", "options": {"fullCount": true}}));
+    assert_eq!(r.body["extra"]["stats"]["fullCount"], 5);
+    // ArangoDB's errors.
+    assert_eq!(s.post("/_api/cursor", json!({"query": "FOR x IN RETURN"})).error(), (400, 1501));
+    assert_eq!(s.post("/_api/cursor", json!({"query": ""})).error(), (400, 1502));
+    assert_eq!(s.post("/_api/cursor", json!({"query": "FOR d IN nope RETURN d"})).error(), (404, 1203));
+    assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN @x"})).error(), (400, 1551));
+    assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN 1", "bindVars": {"y": 1}})).error(), (400, 1552));
 }

@@ -56,6 +56,7 @@ pub struct Ctx {
     pub agent: Option<Arc<agency::agent::Agent>>,
     /// Bounds how many slow password checks run at once.
     pub slow_auth: tokio::sync::Semaphore,
+    pub cursors: api::cursor::Cursors,
 }
 
 /// Slow password checks (PBKDF2) running at once; the rest wait their turn.
@@ -120,6 +121,7 @@ pub async fn start(
         router: routes::Router::new(),
         agent,
         slow_auth: tokio::sync::Semaphore::new(SLOW_AUTH_CONCURRENT_MAX),
+        cursors: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, agency, collection, database, document, import, users};
+use crate::api::{admin, agency, collection, cursor, database, document, import, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -140,6 +140,10 @@ fn table() -> Vec<Entry> {
         (M::DELETE, "/_api/document/:collection/:key", document::remove_one, Col(0, Rw)),
         (M::GET, "/_api/edges/:collection", document::edges, Col(0, Ro)),
         (M::POST, "/_api/import", import::import, ColQuery(Rw)),
+        (M::POST, "/_api/cursor", cursor::create, Db(Ro)),
+        (M::PUT, "/_api/cursor/:id", cursor::next, Db(Ro)),
+        (M::POST, "/_api/cursor/:id", cursor::next, Db(Ro)),
+        (M::DELETE, "/_api/cursor/:id", cursor::delete, Db(Ro)),
         (M::GET, "/_api/user", users::list, SelfOrAdmin(usize::MAX)),
         (M::POST, "/_api/user", users::create, Admin),
         (M::GET, "/_api/user/:user", users::get, SelfOrAdmin(0)),
@@ -230,7 +234,7 @@ impl Default for Router {
 /// ArangoDB API families Rango does not serve yet. Requests to them get 501 with
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
-    "/_api/cursor", "/_api/query", "/_api/explain", "/_api/index", "/_api/transaction",
+    "/_api/query", "/_api/explain", "/_api/index", "/_api/transaction",
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",

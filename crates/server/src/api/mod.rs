@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod agency;
 pub mod collection;
+pub mod cursor;
 pub mod database;
 pub mod document;
 pub mod import;

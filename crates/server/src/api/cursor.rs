@@ -1,0 +1,180 @@
+//! `/_api/cursor`: runs AQL queries and hands their results out in batches.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use errors::{err, Result, ERROR_CURSOR_NOT_FOUND, ERROR_FORBIDDEN, ERROR_HTTP_BAD_PARAMETER, ERROR_QUERY_EMPTY, ERROR_RESOURCE_LIMIT};
+use parking_lot::Mutex;
+use serde_json::{json, Map, Value};
+
+use crate::access::Level;
+use crate::api;
+use crate::req::Req;
+use crate::resp::Resp;
+use crate::Ctx;
+
+/// Results per batch unless `batchSize` says otherwise (ArangoDB's default).
+const BATCH_SIZE_DEFAULT: usize = 1000;
+/// Seconds an idle cursor lives unless `ttl` says otherwise (ArangoDB's default).
+const TTL_S_DEFAULT: f64 = 30.0;
+/// Longest ttl accepted.
+const TTL_S_MAX: f64 = 24.0 * 3600.0;
+/// Open cursors at most; past this, new queries with more results than one batch are refused.
+pub const CURSORS_MAX: usize = 10_000;
+
+/// An open cursor: the results not handed out yet.
+pub struct Cursor {
+    db: String,
+    user: Option<String>,
+    rest: VecDeque<Value>,
+    batch_size: usize,
+    ttl: Duration,
+    expires: Instant,
+    count: Option<usize>,
+    extra: Value,
+    /// The last batch, for retries (`POST /_api/cursor/<id>/<batchId>`).
+    last_batch: (u64, Vec<Value>),
+}
+
+#[derive(Default)]
+pub struct Cursors {
+    open: Mutex<HashMap<u64, Cursor>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Cursors {
+    fn sweep(open: &mut HashMap<u64, Cursor>) {
+        let now = Instant::now();
+        open.retain(|_, c| c.expires > now);
+    }
+}
+
+fn extra_json(out: &query::Outcome) -> Value {
+    let s = &out.stats;
+    let mut stats = json!({
+        "writesExecuted": s.writes_executed,
+        "writesIgnored": s.writes_ignored,
+        "scannedFull": s.scanned_full,
+        "scannedIndex": s.scanned_index,
+        "filtered": s.filtered,
+        "httpRequests": 0,
+        "executionTime": out.execution_time_s,
+        "peakMemoryUsage": 0,
+    });
+    if let Some(fc) = s.full_count {
+        stats["fullCount"] = json!(fc);
+    }
+    json!({"stats": stats, "warnings": out.warnings})
+}
+
+/// `POST /_api/cursor`.
+pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let db = api::database(ctx, req)?;
+    let body = req.json()?;
+    let text = match body.get("query") {
+        Some(Value::String(q)) if !q.trim().is_empty() => q.clone(),
+        Some(Value::String(_)) => return Err(err!(ERROR_QUERY_EMPTY, "query is empty")),
+        _ => return Err(err!(ERROR_QUERY_EMPTY, "expecting a query string in 'query'")),
+    };
+    let binds: Map<String, Value> = match body.get("bindVars") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(err!(errors::ERROR_QUERY_BIND_PARAMETERS_INVALID, "bindVars must be an object")),
+    };
+    let options = body.get("options").cloned().unwrap_or(json!({}));
+    let batch_size = match body.get("batchSize") {
+        None | Some(Value::Null) => BATCH_SIZE_DEFAULT,
+        Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
+    };
+    let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
+    // The caller needs read access to every collection the query reads, write to those it writes.
+    if let Some(grants) = api::caller_grants(ctx, req) {
+        let (reads, writes) = query::collections_used(&text, &binds)?;
+        for (names, level) in [(reads, Level::Ro), (writes, Level::Rw)] {
+            if names.iter().any(|c| grants.collection(db.name(), c) < level) {
+                return Err(err!(ERROR_FORBIDDEN, "forbidden: no access to a collection the query uses"));
+            }
+        }
+    }
+    let opts = query::Options { full_count: options["fullCount"] == true, wait_for_sync: false };
+    let out = query::run(&ctx.store, &db, &text, &binds, &opts)?;
+    let count = (body["count"] == true).then_some(out.results.len());
+    let extra = extra_json(&out);
+    let cursor = Cursor {
+        db: req.db.clone(),
+        user: req.user.clone(),
+        rest: out.results.into(),
+        batch_size,
+        ttl: Duration::from_secs_f64(ttl),
+        expires: Instant::now(),
+        count,
+        extra,
+        last_batch: (0, Vec::new()),
+    };
+    answer(ctx, cursor, None, 201)
+}
+
+/// Hands out the next batch; keeps the cursor if more remain.
+fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp> {
+    let batch: Vec<Value> = c.rest.drain(..c.batch_size.min(c.rest.len())).collect();
+    let has_more = !c.rest.is_empty();
+    let mut m = Map::new();
+    m.insert("result".into(), Value::Array(batch.clone()));
+    m.insert("hasMore".into(), json!(has_more));
+    if let Some(n) = c.count {
+        m.insert("count".into(), json!(n));
+    }
+    m.insert("extra".into(), c.extra.clone());
+    m.insert("cached".into(), json!(false));
+    if has_more {
+        let mut open = ctx.cursors.open.lock();
+        Cursors::sweep(&mut open);
+        let id = match id {
+            Some(id) => id,
+            None => {
+                if open.len() >= CURSORS_MAX {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "too many open cursors ({CURSORS_MAX}); read or delete some"));
+                }
+                ctx.cursors.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+            }
+        };
+        let batch_id = c.last_batch.0 + 1;
+        m.insert("id".into(), json!(id.to_string()));
+        m.insert("nextBatchId".into(), json!((batch_id + 1).to_string()));
+        c.last_batch = (batch_id, batch);
+        c.expires = Instant::now() + c.ttl;
+        open.insert(id, c);
+    } else if let Some(id) = id {
+        m.insert("id".into(), json!(id.to_string()));
+    }
+    Ok(Resp::ok(status, m))
+}
+
+fn take(ctx: &Ctx, req: &Req) -> Result<(u64, Cursor)> {
+    let id: u64 = req.param(0).parse().map_err(|_| err!(ERROR_CURSOR_NOT_FOUND, "cursor not found"))?;
+    let mut open = ctx.cursors.open.lock();
+    Cursors::sweep(&mut open);
+    match open.remove(&id) {
+        // A cursor belongs to the database and user that opened it.
+        Some(c) if c.db == req.db && c.user == req.user => Ok((id, c)),
+        Some(c) => {
+            open.insert(id, c);
+            Err(err!(ERROR_CURSOR_NOT_FOUND, "cursor not found"))
+        }
+        None => Err(err!(ERROR_CURSOR_NOT_FOUND, "cursor not found")),
+    }
+}
+
+/// `PUT|POST /_api/cursor/<id>`: the next batch.
+pub fn next(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let (id, c) = take(ctx, req)?;
+    answer(ctx, c, Some(id), 200)
+}
+
+/// `DELETE /_api/cursor/<id>`.
+pub fn delete(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let (id, _) = take(ctx, req)?;
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id.to_string()));
+    Ok(Resp::ok(202, m))
+}
