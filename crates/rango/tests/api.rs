@@ -536,3 +536,17 @@ fn aql_cursors_batch_results() {
     assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN @x"})).error(), (400, 1551));
     assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN 1", "bindVars": {"y": 1}})).error(), (400, 1552));
 }
+
+#[test]
+fn indexes_every_collection_has_are_listed() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "e", "type": 3}));
+    let r = s.get("/_api/index?collection=e");
+    let types: Vec<&str> = r.body["indexes"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["primary", "edge"]);
+    assert_eq!(s.get("/_api/index/e/0").body["type"], "primary");
+    assert_eq!(s.get("/_api/index/e/9").error(), (404, 1212));
+    assert_eq!(s.post("/_api/index?collection=e", json!({"type": "primary"})).body["isNewlyCreated"], false);
+    assert_eq!(s.post("/_api/index?collection=e", json!({"type": "persistent", "fields": ["a"]})).error(), (501, 9));
+    assert_eq!(s.delete("/_api/index/e/0").error(), (501, 9));
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, agency, collection, cursor, database, document, import, users};
+use crate::api::{admin, agency, collection, cursor, database, document, import, index, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -140,6 +140,9 @@ fn table() -> Vec<Entry> {
         (M::DELETE, "/_api/document/:collection/:key", document::remove_one, Col(0, Rw)),
         (M::GET, "/_api/edges/:collection", document::edges, Col(0, Ro)),
         (M::POST, "/_api/import", import::import, ColQuery(Rw)),
+        (M::GET, "/_api/index", index::list, ColQuery(Ro)),
+        (M::POST, "/_api/index", index::create, ColQuery(Rw)),
+        (M::GET, "/_api/index/:collection/:id", index::get, Col(0, Ro)),
         (M::POST, "/_api/cursor", cursor::create, Db(Ro)),
         (M::PUT, "/_api/cursor/:id", cursor::next, Db(Ro)),
         (M::POST, "/_api/cursor/:id", cursor::next, Db(Ro)),
@@ -241,3 +244,21 @@ pub const NOT_BUILT_PREFIXES: &[&str] = &[
     "/_admin/cluster", "/_admin/log", "/_admin/metrics", "/_admin/statistics", "/_admin/backup",
     "/_admin/license", "/_admin/support-info", "/_admin/routing", "/_admin/server/tls",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_found_by_method_and_path() {
+        let r = Router::new();
+        let segs = |p: &str| p.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>();
+        let (route, params) = r.find(&Method::GET, &segs("/_api/index"), "/_api/index").unwrap();
+        assert_eq!((route.pattern, params.len()), ("/_api/index", 0));
+        let (_, params) = r.find(&Method::GET, &segs("/_api/document/c/k"), "").unwrap();
+        assert_eq!(params, ["c", "k"]);
+        let code = |m: Method, p: &str| r.find(&m, &segs(p), p).err().map(|e| e.code.0);
+        assert_eq!(code(Method::PATCH, "/_api/version"), Some(405));
+        assert_eq!(code(Method::GET, "/_api/nothing"), Some(404));
+    }
+}

@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod database;
 pub mod document;
 pub mod import;
+pub mod index;
 pub mod users;
 
 use std::sync::Arc;
