@@ -5,6 +5,7 @@
 //! Basic credentials do not pay the slow hash every time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use docstore::{OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
@@ -204,7 +205,8 @@ pub fn token_json(t: &AccessToken) -> Value {
 }
 
 pub struct Users {
-    cache: RwLock<HashMap<String, User>>,
+    /// Shared, so that checking a request's access copies nothing.
+    cache: RwLock<HashMap<String, Arc<User>>>,
     /// Serialises changes (read, change, save) so that concurrent changes are not lost.
     changes: Mutex<()>,
     /// Fast digests of passwords that passed the slow check, by user.
@@ -224,7 +226,7 @@ impl Users {
         let mut cache = HashMap::new();
         store.scan_documents(&col, |key, doc| {
             if let Some(u) = doc.to_value("_users", key).ok().and_then(|v| User::from_document(key, &v)) {
-                cache.insert(u.name.clone(), u);
+                cache.insert(u.name.clone(), Arc::new(u));
             }
             true
         })?;
@@ -239,12 +241,12 @@ impl Users {
         Ok(users)
     }
 
-    pub fn get(&self, name: &str) -> Option<User> {
+    pub fn get(&self, name: &str) -> Option<Arc<User>> {
         self.cache.read().get(name).cloned()
     }
 
-    pub fn list(&self) -> Vec<User> {
-        let mut all: Vec<User> = self.cache.read().values().cloned().collect();
+    pub fn list(&self) -> Vec<Arc<User>> {
+        let mut all: Vec<Arc<User>> = self.cache.read().values().cloned().collect();
         all.sort_by(|a, b| (a.name != "root", &a.name).cmp(&(b.name != "root", &b.name)));
         all
     }
@@ -270,10 +272,10 @@ impl Users {
         }
         let user = self.get(name).filter(|u| u.active)?;
         if password.starts_with(TOKEN_PREFIX) && user.token_matches(password) {
-            return Some(user.name);
+            return Some(user.name.clone());
         }
         let fast: [u8; 32] = Sha256::new().chain_update(&user.salt).chain_update(password).finalize().into();
-        self.verified.lock().get(name).is_some_and(|known| constant_time_eq(known, &fast)).then_some(user.name)
+        self.verified.lock().get(name).is_some_and(|known| constant_time_eq(known, &fast)).then(|| user.name.clone())
     }
 
     fn check_password(&self, name: &str, password: &str) -> bool {
@@ -321,7 +323,7 @@ impl Users {
             None => return Err(err!(errors::ERROR_INTERNAL, "user not stored")),
         }
         self.verified.lock().remove(&user.name);
-        self.cache.write().insert(user.name.clone(), user);
+        self.cache.write().insert(user.name.clone(), Arc::new(user));
         Ok(())
     }
 
@@ -343,7 +345,8 @@ impl Users {
     /// Applies `change` to a stored user and saves it.
     pub fn modify(&self, store: &Store, name: &str, change: impl FnOnce(&mut User) -> Result<()>) -> Result<User> {
         let _changes = self.changes.lock();
-        let mut user = self.get(name).ok_or_else(|| ArangoError::new(ERROR_USER_NOT_FOUND))?;
+        let current = self.get(name).ok_or_else(|| ArangoError::new(ERROR_USER_NOT_FOUND))?;
+        let mut user = User::clone(&current);
         change(&mut user)?;
         self.save_locked(store, user.clone())?;
         Ok(user)
@@ -353,7 +356,7 @@ impl Users {
     pub fn upsert(&self, store: &Store, name: &str, make: impl FnOnce() -> Result<User>, change: impl FnOnce(&mut User)) -> Result<()> {
         let _changes = self.changes.lock();
         let mut user = match self.get(name) {
-            Some(u) => u,
+            Some(u) => User::clone(&u),
             None => make()?,
         };
         change(&mut user);

@@ -33,7 +33,7 @@ pub fn collection(ctx: &Ctx, req: &Req, name: &str) -> Result<(Arc<Database>, Ar
 /// The caller's grants; `None` for superusers (and with authentication off), who may do all.
 pub fn caller_grants(ctx: &Ctx, req: &Req) -> Option<crate::access::Grants> {
     match &req.caller {
-        Some(crate::req::Caller::User(name)) => Some(ctx.users.get(name).map(|u| u.grants).unwrap_or_default()),
+        Some(crate::req::Caller::User(name)) => Some(ctx.users.get(name).map(|u| u.grants.clone()).unwrap_or_default()),
         _ => None,
     }
 }

@@ -21,7 +21,7 @@ fn is_admin(ctx: &Ctx, req: &Req) -> bool {
     }
 }
 
-fn user_or_404(ctx: &Ctx, name: &str) -> Result<User> {
+fn user_or_404(ctx: &Ctx, name: &str) -> Result<std::sync::Arc<User>> {
     ctx.users.get(name).ok_or_else(|| err!(ERROR_USER_NOT_FOUND, "user not found"))
 }
 
@@ -42,7 +42,7 @@ pub fn list(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         .list()
         .iter()
         .filter(|u| admin || req.user.as_deref() == Some(u.name.as_str()))
-        .map(User::public)
+        .map(|u| u.public())
         .collect();
     Ok(Resp::result(200, Value::Array(users)))
 }
@@ -90,7 +90,8 @@ fn apply_fields(user: &mut User, body: &Value, replace: bool) -> Result<()> {
 }
 
 pub fn get(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    Ok(public_resp(200, &user_or_404(ctx, req.param(0))?))
+    let user = user_or_404(ctx, req.param(0))?;
+    Ok(public_resp(200, &user))
 }
 
 fn change(ctx: &Ctx, req: &mut Req, replace: bool) -> Result<Resp> {
