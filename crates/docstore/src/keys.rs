@@ -16,7 +16,7 @@ pub fn collection_prefix(db_id: u64) -> Vec<u8> {
 pub fn shard_count(shard: u64) -> Vec<u8> {
     tagged(b'n', &[shard])
 }
-/// `k` ++ shard id → key generator's last value (counter, raised).
+/// `k` ++ shard id → the key generator's last value, autoincrement and traditional (counter, raised).
 pub fn shard_keygen(shard: u64) -> Vec<u8> {
     tagged(b'k', &[shard])
 }
