@@ -173,7 +173,7 @@ impl<'a> Parser<'a> {
             self.depth -= 1;
             // Fold negative number literals, as ArangoDB does.
             return Ok(match (op, operand) {
-                (UnaryOp::Neg, Expr::Value(Value::Number(n))) => Expr::Value(json!(-n.as_f64().unwrap_or(0.0))),
+                (UnaryOp::Neg, Expr::Value(Value::Number(n))) => Expr::Value(number(-n.as_f64().unwrap_or(0.0))),
                 (op, operand) => Expr::Unary(op, Box::new(operand)),
             });
         }

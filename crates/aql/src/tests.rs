@@ -19,6 +19,8 @@ fn operators_follow_aql_precedence_and_semantics() {
         ("RETURN (1 + 2) * 3", json!(9)),
         ("RETURN -@doc.a - 1", json!(-3)),
         ("RETURN 7 % 4", json!(3)),
+        // Regression: negative literals stayed integers only after the fold learned to.
+        ("RETURN [-5, -2.5]", json!([-5, -2.5])),
         ("RETURN 1 / 4", json!(0.25)),
         ("RETURN 1 / 0", Value::Null),
         ("RETURN 1 + '2'", json!(3)),

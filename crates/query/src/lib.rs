@@ -481,7 +481,7 @@ impl<'a> Executor<'a> {
         let (collection, options) = match op {
             Op::Insert { collection, options, .. } | Op::Remove { collection, options, .. } => (collection, options),
             Op::Update { collection, options, .. } | Op::Replace { collection, options, .. } => (collection, options),
-            Op::Upsert { .. } => return Err(err!(errors::ERROR_NOT_IMPLEMENTED, "UPSERT is not built yet").status(501)),
+            Op::Upsert { .. } => return self.upsert(op, rows),
             _ => return Ok(rows),
         };
         let first = rows.first().cloned().unwrap_or_default();
@@ -549,6 +549,82 @@ impl<'a> Executor<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// `UPSERT search INSERT doc UPDATE|REPLACE patch IN collection`, row by row: each row
+    /// looks for a document matching `search` (seeing the rows before it), and updates or
+    /// replaces it with `OLD` bound, or inserts. Without an index the search scans the
+    /// collection; UPSERT writes row by row, so it is not atomic across rows yet.
+    fn upsert(&mut self, op: &Op, rows: Vec<Row>) -> Result<Vec<Row>> {
+        let Op::Upsert { search, insert, update, replace, collection, options } = op else { return Ok(rows) };
+        let mut out = Vec::with_capacity(rows.len());
+        for mut r in rows {
+            let col = self
+                .collection_of(collection, &r)?
+                .ok_or_else(|| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found"))?;
+            let Value::Object(wanted) = self.eval(search, &r)? else {
+                return Err(err!(errors::ERROR_QUERY_PARSE, "UPSERT search expression must be an object"));
+            };
+            let found = self.find_matching(&col, &wanted)?;
+            let opts_value = match options {
+                Some(o) => self.eval(o, &r)?,
+                None => json!({}),
+            };
+            let write_opts = WriteOptions {
+                wait_for_sync: opts_value.get("waitForSync").and_then(Value::as_bool).unwrap_or(self.opts.wait_for_sync),
+                keep_null: opts_value.get("keepNull").and_then(Value::as_bool).unwrap_or(true),
+                merge_objects: opts_value.get("mergeObjects").and_then(Value::as_bool).unwrap_or(true),
+                return_old: true,
+                return_new: true,
+                ..WriteOptions::default()
+            };
+            let (kind, item) = match &found {
+                Some(old) => {
+                    r.push(("OLD".into(), old.clone()));
+                    let body = self.eval(update, &r)?;
+                    r.pop();
+                    let key = old.get("_key").and_then(Value::as_str).map(str::to_string);
+                    (if *replace { WriteKind::Replace } else { WriteKind::Update }, WriteItem { body, key, if_match: None })
+                }
+                None => (WriteKind::Insert(OverwriteMode::Conflict), WriteItem { body: self.eval(insert, &r)?, key: None, if_match: None }),
+            };
+            let (mut results, _) = self.store.write_documents(&col, kind, vec![item], &write_opts)?;
+            match results.pop() {
+                Some(Ok(w)) => {
+                    self.stats.writes_executed += 1;
+                    r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
+                    r.push(("OLD".into(), found.unwrap_or(Value::Null)));
+                    out.push(r);
+                }
+                Some(Err(e)) => return Err(e.error),
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first document whose attributes equal every attribute of `wanted`.
+    fn find_matching(&mut self, col: &Collection, wanted: &Map<String, Value>) -> Result<Option<Value>> {
+        // A `_key` in the search is a point lookup.
+        if let Some(Value::String(k)) = wanted.get("_key") {
+            let doc = self.store.get_document(col, k)?.map(|d| d.to_value(&col.name(), k)).transpose()?;
+            self.stats.scanned_index += 1;
+            return Ok(doc.filter(|d| wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq()))));
+        }
+        let name = col.name();
+        let mut after: Option<String> = None;
+        loop {
+            let batch = self.store.documents_after(col, after.as_deref(), SCAN_BATCH_DOCUMENTS)?;
+            let Some((last, _)) = batch.last() else { return Ok(None) };
+            after = Some(last.clone());
+            for (key, doc) in batch {
+                self.stats.scanned_full += 1;
+                let d = doc.to_value(&name, &key)?;
+                if wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq())) {
+                    return Ok(Some(d));
+                }
+            }
+        }
     }
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a

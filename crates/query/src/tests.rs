@@ -99,3 +99,12 @@ fn collections_used_for_access_checks() {
     .unwrap();
     assert_eq!((r, w), (vec!["x".to_string(), "y".to_string()], vec!["target".to_string()]));
 }
+
+#[test]
+fn upsert_inserts_then_updates() {
+    let (_d, s) = setup();
+    let text = "FOR name IN ['a', 'b', 'a'] UPSERT {name} INSERT {name, n: 1} UPDATE {n: OLD.n + 1} IN c RETURN NEW.n";
+    assert_eq!(q(&s, text, json!({})), [json!(1), json!(1), json!(2)]);
+    let r = q(&s, "UPSERT {_key: 'k005'} INSERT {} REPLACE {value: -5} IN c RETURN [OLD.value, NEW.value]", json!({}));
+    assert_eq!(r, [json!([5, -5])]);
+}
