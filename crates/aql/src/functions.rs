@@ -158,6 +158,179 @@ const FUNCTIONS: &[(&str, usize, usize, Fun)] = &[
     }),
     ("KEEP", 2, usize::MAX, |a, env, name| pick(a, env, name, true)),
     ("UNSET", 2, usize::MAX, |a, env, name| pick(a, env, name, false)),
+    // More numbers.
+    ("LOG", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).ln()))),
+    ("LOG2", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).log2()))),
+    ("LOG10", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).log10()))),
+    ("EXP", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).exp()))),
+    ("EXP2", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).exp2()))),
+    ("SIN", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).sin()))),
+    ("COS", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).cos()))),
+    ("TAN", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).tan()))),
+    ("ASIN", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).asin()))),
+    ("ACOS", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).acos()))),
+    ("ATAN", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).atan()))),
+    ("ATAN2", 2, 2, |a, _, _| Ok(num(to_number(&a[0]).atan2(to_number(&a[1]))))),
+    ("PI", 0, 0, |_, _, _| Ok(num(std::f64::consts::PI))),
+    ("RADIANS", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).to_radians()))),
+    ("DEGREES", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).to_degrees()))),
+    ("PRODUCT", 1, 1, |a, env, name| numbers(a, env, name, |n| Some(num(n.iter().product())))),
+    ("MEDIAN", 1, 1, |a, env, name| numbers(a, env, name, median)),
+    ("VARIANCE_POPULATION", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, false).map(num))),
+    ("VARIANCE", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, false).map(num))),
+    ("VARIANCE_SAMPLE", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, true).map(num))),
+    ("STDDEV_POPULATION", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, false).map(|v| num(v.sqrt())))),
+    ("STDDEV", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, false).map(|v| num(v.sqrt())))),
+    ("STDDEV_SAMPLE", 1, 1, |a, env, name| numbers(a, env, name, |n| variance(n, true).map(|v| num(v.sqrt())))),
+    ("RANGE", 2, 3, |a, env, name| {
+        let (from, to) = (to_number(&a[0]), to_number(&a[1]));
+        let step = a.get(2).map_or(if to >= from { 1.0 } else { -1.0 }, to_number);
+        if step == 0.0 || (to > from && step < 0.0) || (to < from && step > 0.0) {
+            return type_mismatch(env, name);
+        }
+        let n = ((to - from) / step).floor() as i64 + 1;
+        if n > 10_000_000 {
+            return Err(err!(errors::ERROR_RESOURCE_LIMIT, "RANGE() would build {n} values"));
+        }
+        Ok(Value::Array((0..n.max(0)).map(|i| num(from + step * i as f64)).collect()))
+    }),
+    // More arrays.
+    ("SLICE", 2, 3, |a, env, name| {
+        array(a, env, name, |x| {
+            let len = x.len() as i64;
+            let start = to_number(&a[1]) as i64;
+            let start = if start < 0 { (len + start).max(0) } else { start.min(len) };
+            let end = match a.get(2) {
+                None | Some(Value::Null) => len,
+                Some(l) => {
+                    let l = to_number(l) as i64;
+                    if l < 0 { (len + l).max(start) } else { (start + l).min(len) }
+                }
+            };
+            Value::Array(x[start as usize..end.max(start) as usize].to_vec())
+        })
+    }),
+    ("SORTED", 1, 1, |a, env, name| {
+        array(a, env, name, |x| {
+            let mut v = x.to_vec();
+            v.sort_by(compare);
+            Value::Array(v)
+        })
+    }),
+    ("SORTED_UNIQUE", 1, 1, |a, env, name| {
+        array(a, env, name, |x| {
+            let mut v = x.to_vec();
+            v.sort_by(compare);
+            v.dedup_by(|p, q| compare(p, q).is_eq());
+            Value::Array(v)
+        })
+    }),
+    ("COUNT_DISTINCT", 1, 1, |a, env, name| {
+        array(a, env, name, |x| {
+            let mut v = x.to_vec();
+            v.sort_by(compare);
+            v.dedup_by(|p, q| compare(p, q).is_eq());
+            json!(v.len())
+        })
+    }),
+    ("COUNT_UNIQUE", 1, 1, |a, env, name| call("COUNT_DISTINCT", a.to_vec(), env).or_else(|_| type_mismatch(env, name))),
+    ("REMOVE_VALUE", 2, 3, |a, env, name| {
+        let limit = a.get(2).map_or(usize::MAX, |l| to_number(l).max(0.0) as usize);
+        array(a, env, name, |x| {
+            let mut removed = 0;
+            Value::Array(x.iter().filter(|v| !(compare(v, &a[1]).is_eq() && { removed += 1; removed <= limit })).cloned().collect())
+        })
+    }),
+    ("REMOVE_VALUES", 2, 2, |a, env, name| {
+        let drop = a[1].as_array().cloned().unwrap_or_default();
+        array(a, env, name, |x| Value::Array(x.iter().filter(|v| !drop.iter().any(|d| compare(v, d).is_eq())).cloned().collect()))
+    }),
+    ("REMOVE_NTH", 2, 2, |a, env, name| {
+        array(a, env, name, |x| {
+            let mut v = x.to_vec();
+            let i = to_number(&a[1]) as i64;
+            let i = if i < 0 { v.len() as i64 + i } else { i };
+            if i >= 0 && (i as usize) < v.len() {
+                v.remove(i as usize);
+            }
+            Value::Array(v)
+        })
+    }),
+    ("UNSHIFT", 2, 3, |a, env, name| {
+        let unique = a.get(2).is_some_and(truthy);
+        array(a, env, name, |x| {
+            let mut v = x.to_vec();
+            if !(unique && v.iter().any(|y| compare(y, &a[1]).is_eq())) {
+                v.insert(0, a[1].clone());
+            }
+            Value::Array(v)
+        })
+    }),
+    ("POP", 1, 1, |a, env, name| array(a, env, name, |x| Value::Array(x[..x.len().saturating_sub(1)].to_vec()))),
+    ("SHIFT", 1, 1, |a, env, name| array(a, env, name, |x| Value::Array(x.iter().skip(1).cloned().collect()))),
+    ("INTERSECTION", 1, usize::MAX, |a, env, name| set_op(a, env, name, SetOp::Intersection)),
+    ("UNION", 1, usize::MAX, |a, env, name| set_op(a, env, name, SetOp::Union)),
+    ("UNION_DISTINCT", 1, usize::MAX, |a, env, name| set_op(a, env, name, SetOp::UnionDistinct)),
+    ("MINUS", 1, usize::MAX, |a, env, name| set_op(a, env, name, SetOp::Minus)),
+    ("OUTERSECTION", 1, usize::MAX, |a, env, name| set_op(a, env, name, SetOp::Outersection)),
+    // More objects.
+    ("ZIP", 2, 2, |a, env, name| match (&a[0], &a[1]) {
+        (Value::Array(k), Value::Array(v)) if k.len() == v.len() => {
+            Ok(Value::Object(k.iter().map(to_string).zip(v.iter().cloned()).collect()))
+        }
+        _ => type_mismatch(env, name),
+    }),
+    ("ENTRIES", 1, 1, |a, env, name| match &a[0] {
+        Value::Object(m) => Ok(Value::Array(m.iter().map(|(k, v)| json!([k, v])).collect())),
+        _ => type_mismatch(env, name),
+    }),
+    ("MATCHES", 2, 3, |a, env, name| {
+        let Value::Object(doc) = &a[0] else { return type_mismatch(env, name) };
+        let examples = match &a[1] {
+            Value::Array(e) => e.clone(),
+            e => vec![e.clone()],
+        };
+        let hit = examples.iter().position(|e| {
+            e.as_object().is_some_and(|e| e.iter().all(|(k, v)| doc.get(k).is_some_and(|x| compare(x, v).is_eq())))
+        });
+        Ok(if a.get(2).is_some_and(truthy) { json!(hit.map_or(-1, |h| h as i64)) } else { Value::Bool(hit.is_some()) })
+    }),
+    ("SUBSTITUTE", 2, 4, |a, _, _| {
+        let mut s = to_string(&a[0]);
+        let pairs: Vec<(String, String)> = match (&a[1], a.get(2)) {
+            (Value::Object(m), _) => m.iter().map(|(k, v)| (k.clone(), to_string(v))).collect(),
+            (Value::Array(search), Some(Value::Array(repl))) => {
+                search.iter().enumerate().map(|(i, x)| (to_string(x), repl.get(i).map(to_string).unwrap_or_default())).collect()
+            }
+            (Value::Array(search), r) => search.iter().map(|x| (to_string(x), r.map(to_string).unwrap_or_default())).collect(),
+            (x, r) => vec![(to_string(x), r.map(to_string).unwrap_or_default())],
+        };
+        for (from, to) in pairs.iter().filter(|(f, _)| !f.is_empty()) {
+            s = s.replace(from.as_str(), to);
+        }
+        Ok(Value::String(s))
+    }),
+    // Their start and end arguments are not supported yet: such calls are refused (1541).
+    ("FIND_FIRST", 2, 2, |a, _, _| {
+        let (s, needle) = (to_string(&a[0]), to_string(&a[1]));
+        Ok(json!(s.find(&needle).map_or(-1, |b| s[..b].chars().count() as i64)))
+    }),
+    ("FIND_LAST", 2, 2, |a, _, _| {
+        let (s, needle) = (to_string(&a[0]), to_string(&a[1]));
+        Ok(json!(s.rfind(&needle).map_or(-1, |b| s[..b].chars().count() as i64)))
+    }),
+    ("REPEAT", 2, 3, |a, _, _| {
+        let n = to_number(&a[1]).max(0.0) as usize;
+        if n.saturating_mul(to_string(&a[0]).len()) > 16 << 20 {
+            return Err(err!(errors::ERROR_RESOURCE_LIMIT, "REPEAT() would build more than 16 MiB"));
+        }
+        let sep = a.get(2).map(to_string).unwrap_or_default();
+        Ok(Value::String(vec![to_string(&a[0]); n].join(&sep)))
+    }),
+    ("TO_HEX", 1, 1, |a, _, _| Ok(Value::String(to_string(&a[0]).bytes().map(|b| format!("{b:02x}")).collect()))),
+    ("ENCODE_URI_COMPONENT", 1, 1, |a, _, _| {
+        Ok(Value::String(to_string(&a[0]).bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()))
+    }),
     // Dates.
     ("DATE_NOW", 0, 0, |_, _, _| {
         Ok(json!(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)))
@@ -277,6 +450,76 @@ fn numbers(a: &[Value], env: &mut Env, name: &str, f: fn(&[f64]) -> Option<Value
     let Value::Array(items) = &a[0] else { return type_mismatch(env, name) };
     let values: Vec<f64> = items.iter().filter(|v| !v.is_null()).map(to_number).collect();
     Ok(f(&values).unwrap_or(Value::Null))
+}
+
+fn median(n: &[f64]) -> Option<Value> {
+    if n.is_empty() {
+        return None;
+    }
+    let mut v = n.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let mid = v.len() / 2;
+    Some(num(if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] }))
+}
+
+fn variance(n: &[f64], sample: bool) -> Option<f64> {
+    let len = n.len() as f64;
+    if n.is_empty() || (sample && n.len() < 2) {
+        return None;
+    }
+    let mean = n.iter().sum::<f64>() / len;
+    let sq: f64 = n.iter().map(|x| (x - mean).powi(2)).sum();
+    Some(sq / if sample { len - 1.0 } else { len })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum SetOp {
+    Intersection,
+    Union,
+    UnionDistinct,
+    Minus,
+    Outersection,
+}
+
+fn set_op(a: &[Value], env: &mut Env, name: &str, op: SetOp) -> Result<Value, ArangoError> {
+    let mut lists = Vec::with_capacity(a.len());
+    for v in a {
+        match v {
+            Value::Array(x) => lists.push(x.clone()),
+            _ => return type_mismatch(env, name),
+        }
+    }
+    let contains = |l: &[Value], v: &Value| l.iter().any(|x| compare(x, v).is_eq());
+    let mut out: Vec<Value> = Vec::new();
+    let push_unique = |out: &mut Vec<Value>, v: &Value| {
+        if !out.iter().any(|x| compare(x, v).is_eq()) {
+            out.push(v.clone());
+        }
+    };
+    match op {
+        SetOp::Union => out = lists.concat(),
+        SetOp::UnionDistinct => lists.iter().flatten().for_each(|v| push_unique(&mut out, v)),
+        SetOp::Intersection => {
+            if let Some((first, rest)) = lists.split_first() {
+                first.iter().filter(|v| rest.iter().all(|l| contains(l, v))).for_each(|v| push_unique(&mut out, v));
+            }
+        }
+        SetOp::Minus => {
+            if let Some((first, rest)) = lists.split_first() {
+                first.iter().filter(|v| !rest.iter().any(|l| contains(l, v))).for_each(|v| push_unique(&mut out, v));
+            }
+        }
+        SetOp::Outersection => {
+            let all: Vec<&Value> = lists.iter().flatten().collect();
+            for v in &all {
+                let lists_with = lists.iter().filter(|l| contains(l, v)).count();
+                if lists_with == 1 {
+                    push_unique(&mut out, v);
+                }
+            }
+        }
+    }
+    Ok(Value::Array(out))
 }
 
 fn average(n: &[f64]) -> Option<Value> {
