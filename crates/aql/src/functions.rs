@@ -69,16 +69,7 @@ const FUNCTIONS: &[(&str, usize, usize, Fun)] = &[
     ("IS_STRING", 1, 1, |a, _, _| Ok(Value::Bool(a[0].is_string()))),
     ("IS_ARRAY", 1, 1, |a, _, _| Ok(Value::Bool(a[0].is_array()))),
     ("IS_OBJECT", 1, 1, |a, _, _| Ok(Value::Bool(a[0].is_object()))),
-    ("TYPENAME", 1, 1, |a, _, _| {
-        Ok(json!(match &a[0] {
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        }))
-    }),
+    ("TYPENAME", 1, 1, |a, _, _| Ok(json!(crate::value::type_name(&a[0])))),
     ("NOT_NULL", 1, usize::MAX, |a, _, _| Ok(a.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null))),
     // Numbers.
     ("ABS", 1, 1, |a, _, _| Ok(num(to_number(&a[0]).abs()))),

@@ -60,6 +60,18 @@ pub fn to_string(v: &Value) -> String {
     }
 }
 
+/// AQL's name for a value's type, as `TYPENAME` returns it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 fn type_rank(v: &Value) -> u8 {
     match v {
         Value::Null => 0,

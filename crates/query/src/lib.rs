@@ -17,7 +17,7 @@ use std::time::Instant;
 use aql::ast::Expr;
 use aql::eval::{eval, Env};
 use aql::query::{parse_query, Collect, Op, Query};
-use aql::value::{compare, truthy};
+use aql::value::{compare, truthy, type_name};
 use docstore::{Collection, Database, OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
 use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
     ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
@@ -662,17 +662,6 @@ fn key_selector(v: Value) -> Value {
 
 fn canonical(v: &Value) -> String {
     v.to_string()
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 #[cfg(test)]
