@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database } from "arangojs";
+import { Database, aql } from "arangojs";
 
 const PASSWORD = "js-test-pw";
 const START_TIMEOUT_MS = 30000;
@@ -105,4 +105,17 @@ test("edges", async () => {
 test("bad credentials are refused", async () => {
   const db = new Database({ url, auth: { username: "root", password: "wrong" } });
   await assert.rejects(db.version(), (e) => e.code === 401);
+});
+
+test("AQL queries through cursors", async () => {
+  const db = system();
+  const col = await db.createCollection("jsaql");
+  await col.saveAll(Array.from({ length: 30 }, (_, i) => ({ _key: `k${i}`, v: i })));
+  const cursor = await db.query(aql`FOR d IN ${col} FILTER d.v >= ${10} SORT d.v RETURN d.v`, { batchSize: 7, count: true });
+  assert.equal(cursor.count, 20);
+  const all = await cursor.all();
+  assert.deepEqual(all, Array.from({ length: 20 }, (_, i) => i + 10));
+  const grouped = await (await db.query(aql`FOR d IN ${col} COLLECT odd = d.v % 2 WITH COUNT INTO n RETURN {odd, n}`)).all();
+  assert.deepEqual(grouped, [{ odd: 0, n: 15 }, { odd: 1, n: 15 }]);
+  await assert.rejects(db.query("FOR x IN RETURN"), (e) => e.errorNum === 1501);
 });

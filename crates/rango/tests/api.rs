@@ -520,6 +520,9 @@ fn aql_cursors_batch_results() {
     let id = r.body["id"].as_str().unwrap().to_string();
     let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
     assert_eq!((r.status, r.body["result"].clone(), r.body["hasMore"].clone()), (200, json!([3, 2]), json!(true)));
+    // A lost answer can be fetched again by its batch id.
+    let again = s.post(&format!("/_api/cursor/{id}/{}", r.body["nextBatchId"].as_str().unwrap().parse::<u64>().unwrap() - 1), json!({}));
+    assert_eq!(again.body["result"], json!([3, 2]));
     let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
     assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone()), (json!([1]), json!(false)));
     assert_eq!(s.put(&format!("/_api/cursor/{id}"), json!({})).error(), (404, 1600));

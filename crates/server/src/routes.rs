@@ -146,6 +146,7 @@ fn table() -> Vec<Entry> {
         (M::POST, "/_api/cursor", cursor::create, Db(Ro)),
         (M::PUT, "/_api/cursor/:id", cursor::next, Db(Ro)),
         (M::POST, "/_api/cursor/:id", cursor::next, Db(Ro)),
+        (M::POST, "/_api/cursor/:id/:batch", cursor::batch, Db(Ro)),
         (M::DELETE, "/_api/cursor/:id", cursor::delete, Db(Ro)),
         (M::GET, "/_api/user", users::list, SelfOrAdmin(usize::MAX)),
         (M::POST, "/_api/user", users::create, Admin),

@@ -171,6 +171,33 @@ pub fn next(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     answer(ctx, c, Some(id), 200)
 }
 
+/// `POST /_api/cursor/<id>/<batchId>`: the next batch, or the last one again (a retry after
+/// a lost answer).
+pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let wanted: u64 = req.param(1).parse().map_err(|_| err!(ERROR_HTTP_BAD_PARAMETER, "invalid batch id"))?;
+    let (id, c) = take(ctx, req)?;
+    let last = c.last_batch.0;
+    if wanted == last + 1 {
+        return answer(ctx, c, Some(id), 200);
+    }
+    if wanted != last {
+        ctx.cursors.open.lock().insert(id, c);
+        return Err(err!(ERROR_HTTP_BAD_PARAMETER, "batch {wanted} is neither the last batch ({last}) nor the next"));
+    }
+    let mut m = Map::new();
+    m.insert("result".into(), Value::Array(c.last_batch.1.clone()));
+    m.insert("hasMore".into(), json!(!c.rest.is_empty()));
+    m.insert("id".into(), json!(id.to_string()));
+    m.insert("nextBatchId".into(), json!((last + 1).to_string()));
+    if let Some(n) = c.count {
+        m.insert("count".into(), json!(n));
+    }
+    m.insert("extra".into(), c.extra.clone());
+    m.insert("cached".into(), json!(false));
+    ctx.cursors.open.lock().insert(id, c);
+    Ok(Resp::ok(200, m))
+}
+
 /// `DELETE /_api/cursor/<id>`.
 pub fn delete(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let (id, _) = take(ctx, req)?;
