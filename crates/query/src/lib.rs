@@ -48,10 +48,35 @@ pub struct Outcome {
     pub execution_time_s: f64,
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub full_count: bool,
     pub wait_for_sync: bool,
+    /// Stop with `ERROR_QUERY_KILLED` after this long (`maxRuntime`).
+    pub max_runtime: Option<std::time::Duration>,
+    /// Stop with `ERROR_RESOURCE_LIMIT` when the results and gathered rows grow past this
+    /// many bytes (`memoryLimit`, approximately).
+    pub memory_limit_bytes: usize,
+}
+
+/// The memory a query may use when the client sets no `memoryLimit`, so that no query can
+/// exhaust the server's memory.
+pub const MEMORY_LIMIT_BYTES_DEFAULT: usize = 1 << 30;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { full_count: false, wait_for_sync: false, max_runtime: None, memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT }
+    }
+}
+
+/// A cheap estimate of a value's size in memory.
+fn approx_bytes(v: &Value) -> usize {
+    match v {
+        Value::String(s) => 24 + s.len(),
+        Value::Array(a) => 24 + a.iter().map(approx_bytes).sum::<usize>(),
+        Value::Object(m) => 48 + m.iter().map(|(k, v)| 24 + k.len() + approx_bytes(v)).sum::<usize>(),
+        _ => 16,
+    }
 }
 
 /// Parses and runs a query.
@@ -59,9 +84,15 @@ pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>,
     let started = Instant::now();
     let query = parse_query(text)?;
     check_binds(text, binds)?;
-    let mut ex = Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts: opts.clone() };
+    let mut ex = Executor::new(store, db, binds, opts.clone(), started);
     let mut results = Vec::new();
+    let limit = opts.memory_limit_bytes;
+    let mut used = 0usize;
     ex.run_query(&query, Vec::new(), &mut |v| {
+        used += approx_bytes(&v);
+        if used > limit {
+            return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {limit} bytes of memory (memoryLimit)"));
+        }
         results.push(v);
         Ok(true)
     })?;
@@ -207,7 +238,15 @@ struct Executor<'a> {
     stats: Stats,
     warnings: Vec<(errors::ErrorCode, String)>,
     opts: Options,
+    started: Instant,
+    /// Rows handled, to check the runtime limit now and then.
+    steps: u64,
+    /// Approximate bytes of rows gathered by blocking operations.
+    gathered_bytes: usize,
 }
+
+/// How many rows pass between checks of `maxRuntime`.
+const RUNTIME_CHECK_STEPS: u64 = 1024;
 
 /// What a blocking operation gathered, and the per-operation state of LIMIT.
 enum State {
@@ -219,6 +258,10 @@ enum State {
 }
 
 impl<'a> Executor<'a> {
+    fn new(store: &'a Store, db: &'a Database, binds: &'a Map<String, Value>, opts: Options, started: Instant) -> Executor<'a> {
+        Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts, started, steps: 0, gathered_bytes: 0 }
+    }
+
     fn env(&self, row: &Row) -> Env<'a> {
         let mut env = Env::new(self.binds);
         env.vars = row.clone();
@@ -231,9 +274,10 @@ impl<'a> Executor<'a> {
         let db = self.db;
         let binds = self.binds;
         let opts = self.opts.clone();
+        let started = self.started;
         let sub_stats = std::cell::RefCell::new(Stats::default());
         let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
-            let mut ex = Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts: opts.clone() };
+            let mut ex = Executor::new(store, db, binds, opts.clone(), started);
             let mut out = Vec::new();
             ex.run_query(q, vars.to_vec(), &mut |v| {
                 out.push(v);
@@ -281,6 +325,14 @@ impl<'a> Executor<'a> {
 
     /// Hands one row to operation `i`. Returns false when no more input is wanted.
     fn step(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        self.steps += 1;
+        if self.steps % RUNTIME_CHECK_STEPS == 0 {
+            if let Some(max) = self.opts.max_runtime {
+                if self.started.elapsed() > max {
+                    return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", max.as_secs_f64()));
+                }
+            }
+        }
         let Some(op) = ops.get(i) else {
             // A modification as the last operation returns nothing.
             return Ok(true);
@@ -360,6 +412,10 @@ impl<'a> Executor<'a> {
             Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
                 if matches!(states[i], State::None) {
                     states[i] = State::Gather(Vec::new());
+                }
+                self.gathered_bytes += row.iter().map(|(k, v)| k.len() + approx_bytes(v)).sum::<usize>();
+                if self.gathered_bytes > self.opts.memory_limit_bytes {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
                 }
                 if let State::Gather(rows) = &mut states[i] {
                     if rows.len() >= GATHERED_ROWS_MAX {

@@ -108,3 +108,17 @@ fn upsert_inserts_then_updates() {
     let r = q(&s, "UPSERT {_key: 'k005'} INSERT {} REPLACE {value: -5} IN c RETURN [OLD.value, NEW.value]", json!({}));
     assert_eq!(r, [json!([5, -5])]);
 }
+
+#[test]
+fn runtime_and_memory_are_bounded() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let slow = Options { max_runtime: Some(std::time::Duration::from_millis(200)), ..Options::default() };
+    let e = run(&s, &db, "FOR a IN 1..5000000 FOR b IN 1..1000 FILTER a == -1 RETURN a", &Map::new(), &slow).unwrap_err();
+    assert_eq!(e.code.0, 1500);
+    let small = Options { memory_limit_bytes: 100_000, ..Options::default() };
+    let e = run(&s, &db, "FOR i IN 1..100000 RETURN {i, pad: 'xxxxxxxxxxxxxxxxxxxx'}", &Map::new(), &small).unwrap_err();
+    assert_eq!(e.code.0, 32);
+    let e = run(&s, &db, "FOR i IN 1..100000 SORT i DESC RETURN i", &Map::new(), &small).unwrap_err();
+    assert_eq!(e.code.0, 32, "gathered rows count too");
+}

@@ -96,7 +96,13 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
             }
         }
     }
-    let opts = query::Options { full_count: options["fullCount"] == true, wait_for_sync: false };
+    let mut opts = query::Options { full_count: options["fullCount"] == true, ..query::Options::default() };
+    if let Some(t) = options.get("maxRuntime").and_then(Value::as_f64).filter(|t| *t > 0.0) {
+        opts.max_runtime = Some(Duration::from_secs_f64(t.min(TTL_S_MAX)));
+    }
+    if let Some(m) = body.get("memoryLimit").and_then(Value::as_u64).filter(|m| *m > 0) {
+        opts.memory_limit_bytes = (m as usize).min(query::MEMORY_LIMIT_BYTES_DEFAULT);
+    }
     let out = query::run(&ctx.store, &db, &text, &binds, &opts)?;
     let count = (body["count"] == true).then_some(out.results.len());
     let extra = extra_json(&out);
