@@ -326,7 +326,7 @@ impl<'a> Executor<'a> {
     /// Hands one row to operation `i`. Returns false when no more input is wanted.
     fn step(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
         self.steps += 1;
-        if self.steps % RUNTIME_CHECK_STEPS == 0 {
+        if self.steps.is_multiple_of(RUNTIME_CHECK_STEPS) {
             if let Some(max) = self.opts.max_runtime {
                 if self.started.elapsed() > max {
                     return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", max.as_secs_f64()));
