@@ -336,9 +336,17 @@ pub fn arity(name: &str) -> Option<(usize, usize)> {
 }
 
 pub fn call(name: &str, args: Vec<Value>, env: &mut Env) -> Result<Value, ArangoError> {
-    let Some((_, _, _, f)) = FUNCTIONS.iter().find(|(n, ..)| *n == name) else {
+    let Some((_, min, max, f)) = FUNCTIONS.iter().find(|(n, ..)| *n == name) else {
         return Err(err!(errors::ERROR_QUERY_FUNCTION_NAME_UNKNOWN, "usage of unknown function '{name}()'"));
     };
+    // Implementations index their arguments: the count is checked here, always.
+    if args.len() < *min || args.len() > *max {
+        let max = if *max == usize::MAX { "unlimited".to_string() } else { max.to_string() };
+        return Err(err!(
+            errors::ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
+            "invalid number of arguments for function '{name}()', expected number of arguments: minimum: {min}, maximum: {max}"
+        ));
+    }
     f(&args, env, name)
 }
 

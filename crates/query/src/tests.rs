@@ -122,3 +122,58 @@ fn runtime_and_memory_are_bounded() {
     let e = run(&s, &db, "FOR i IN 1..100000 SORT i DESC RETURN i", &Map::new(), &small).unwrap_err();
     assert_eq!(e.code.0, 32, "gathered rows count too");
 }
+
+/// Random queries, well-formed and not: none may panic, hang or grow without bound.
+#[test]
+fn random_queries_never_panic() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let opts = Options { max_runtime: Some(std::time::Duration::from_millis(200)), memory_limit_bytes: 10 << 20, ..Options::default() };
+    // RANGO_FUZZ_ITERATIONS and RANGO_FUZZ_SEED run it longer or differently by hand.
+    let iterations: usize = std::env::var("RANGO_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let mut seed: u64 = std::env::var("RANGO_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x2545F4914F6CDD1D);
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let atoms = ["1", "-2.5", "'s'", "null", "true", "[1, 2, 3]", "{a: 1}", "d", "d.value", "d._key", "x", "@p", "1..3", "(FOR y IN [1] RETURN y)"];
+    let funcs = ["LENGTH", "CONCAT", "TO_NUMBER", "SUM", "UNIQUE", "MERGE", "FIRST", "SORTED", "SUBSTRING", "RANGE", "NOPE", "ABS"];
+    let ops = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||", "IN", "NOT IN", "LIKE", "..", "?"];
+    let tokens = ["FOR", "IN", "c", "RETURN", "FILTER", "LET", "=", "SORT", "LIMIT", "COLLECT", "INTO", "WITH", "COUNT", "(", ")", "[", "]", "{", "}", ",", ".", "INSERT", "UPDATE", "REMOVE", "@@c", "x", "1"];
+    let expr = |depth: usize, rnd: &mut dyn FnMut(usize) -> usize| -> String {
+        fn go(depth: usize, rnd: &mut dyn FnMut(usize) -> usize, atoms: &[&str], funcs: &[&str], ops: &[&str]) -> String {
+            match if depth == 0 { 0 } else { rnd(4) } {
+                0 => atoms[rnd(atoms.len())].to_string(),
+                1 => format!("{}({})", funcs[rnd(funcs.len())], go(depth - 1, rnd, atoms, funcs, ops)),
+                2 => format!("({} {} {})", go(depth - 1, rnd, atoms, funcs, ops), ops[rnd(ops.len())], go(depth - 1, rnd, atoms, funcs, ops)),
+                _ => format!("[{}, {}]", go(depth - 1, rnd, atoms, funcs, ops), go(depth - 1, rnd, atoms, funcs, ops)),
+            }
+        }
+        go(depth, rnd, &atoms, &funcs, &ops)
+    };
+    let binds: Map<String, Value> = json!({"p": 3}).as_object().cloned().unwrap();
+    for i in 0..iterations {
+        let text = if i % 3 == 0 {
+            (0..rnd(12) + 1).map(|_| tokens[rnd(tokens.len())]).collect::<Vec<_>>().join(" ")
+        } else {
+            let e1 = expr(3, &mut rnd);
+            let e2 = expr(2, &mut rnd);
+            match rnd(5) {
+                0 => format!("RETURN {e1}"),
+                1 => format!("FOR d IN c FILTER {e1} LIMIT 5 RETURN {e2}"),
+                2 => format!("FOR x IN {e1} SORT {e2} RETURN x"),
+                3 => format!("FOR d IN c COLLECT g = {e1} WITH COUNT INTO n RETURN [g, n]"),
+                _ => format!("LET x = {e1} FOR d IN c LIMIT 3 RETURN [x, {e2}]"),
+            }
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let b = if text.contains("@p") { binds.clone() } else { Map::new() };
+            run(&s, &db, &text, &b, &opts)
+        }));
+        assert!(outcome.is_ok(), "query panicked: {text}");
+    }
+    // Nothing written by accident.
+    assert_eq!(s.count(&db.collection("c").unwrap()).unwrap(), 100);
+}
