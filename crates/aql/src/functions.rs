@@ -319,6 +319,25 @@ const FUNCTIONS: &[(&str, usize, usize, Fun)] = &[
         Ok(Value::String(vec![to_string(&a[0]); n].join(&sep)))
     }),
     ("TO_HEX", 1, 1, |a, _, _| Ok(Value::String(to_string(&a[0]).bytes().map(|b| format!("{b:02x}")).collect()))),
+    ("SHA512", 1, 1, |a, _, _| {
+        let h = sha2::Sha512::digest(to_string(&a[0]).as_bytes());
+        Ok(Value::String(h.iter().map(|b| format!("{b:02x}")).collect()))
+    }),
+    ("LEVENSHTEIN_DISTANCE", 2, 2, |a, _, _| {
+        let (x, y): (Vec<char>, Vec<char>) = (to_string(&a[0]).chars().collect(), to_string(&a[1]).chars().collect());
+        if x.len().saturating_mul(y.len()) > 100_000_000 {
+            return Err(err!(errors::ERROR_RESOURCE_LIMIT, "LEVENSHTEIN_DISTANCE() of strings this long"));
+        }
+        let mut prev: Vec<usize> = (0..=y.len()).collect();
+        for (i, cx) in x.iter().enumerate() {
+            let mut cur = vec![i + 1; y.len() + 1];
+            for (j, cy) in y.iter().enumerate() {
+                cur[j + 1] = (prev[j] + usize::from(cx != cy)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        Ok(json!(prev[y.len()]))
+    }),
     ("ENCODE_URI_COMPONENT", 1, 1, |a, _, _| {
         Ok(Value::String(to_string(&a[0]).bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()))
     }),
@@ -328,6 +347,31 @@ const FUNCTIONS: &[(&str, usize, usize, Fun)] = &[
     }),
     ("DATE_ISO8601", 1, 7, |a, env, _| date_iso8601(a, env)),
     ("DATE_TIMESTAMP", 1, 7, |a, env, _| Ok(date_ms(a, env).map_or(Value::Null, |ms| json!(ms)))),
+    ("DATE_YEAR", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.year))),
+    ("DATE_MONTH", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.month))),
+    ("DATE_DAY", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.day))),
+    ("DATE_HOUR", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.hour))),
+    ("DATE_MINUTE", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.minute))),
+    ("DATE_SECOND", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.second))),
+    ("DATE_MILLISECOND", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.millisecond))),
+    // 0 is Sunday, as in ArangoDB.
+    ("DATE_DAYOFWEEK", 1, 1, |a, env, _| Ok(date_part(a, env, |p| (p.days + 4).rem_euclid(7)))),
+    ("DATE_DAYOFYEAR", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.days - days_from_civil(p.year, 1, 1) + 1))),
+    ("DATE_LEAPYEAR", 1, 1, |a, env, _| Ok(date_part(a, env, |p| i64::from(is_leap(p.year))).as_i64().map_or(Value::Null, |l| Value::Bool(l == 1)))),
+    ("DATE_DAYS_IN_MONTH", 1, 1, |a, env, _| Ok(date_part(a, env, |p| days_in_month(p.year, p.month)))),
+    ("DATE_QUARTER", 1, 1, |a, env, _| Ok(date_part(a, env, |p| (p.month - 1) / 3 + 1))),
+    ("DATE_ADD", 2, 3, |a, env, name| date_shift(a, env, name, 1)),
+    ("DATE_SUBTRACT", 2, 3, |a, env, name| date_shift(a, env, name, -1)),
+    ("DATE_DIFF", 3, 4, |a, env, name| {
+        let (Some(x), Some(y)) = (date_ms(&a[..1], env), date_ms(&a[1..2], env)) else { return Ok(Value::Null) };
+        let unit_name = to_string(&a[2]);
+        if matches!(unit_name.to_ascii_lowercase().as_str(), "m" | "month" | "months" | "y" | "year" | "years") {
+            return Err(err!(errors::ERROR_NOT_IMPLEMENTED, "DATE_DIFF() in months or years is not built yet").status(501));
+        }
+        let Some(unit) = unit_ms(&unit_name) else { return type_mismatch(env, name) };
+        let diff = (y - x) as f64 / unit as f64;
+        Ok(if a.get(3).is_some_and(truthy) { num(diff) } else { num(diff.trunc()) })
+    }),
 ];
 
 /// The arity of a known function, for checking calls before running them.
@@ -573,6 +617,78 @@ fn pick(a: &[Value], env: &mut Env, name: &str, keep: bool) -> Result<Value, Ara
         })
         .collect();
     Ok(Value::Object(m.iter().filter(|(k, _)| names.contains(k) == keep).map(|(k, v)| (k.clone(), v.clone())).collect()))
+}
+
+/// The calendar parts of a date.
+struct DateParts {
+    days: i64,
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millisecond: i64,
+}
+
+fn date_parts(ms: i64) -> DateParts {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    DateParts { days, year, month, day, hour: rem / 3_600_000, minute: rem / 60_000 % 60, second: rem / 1000 % 60, millisecond: rem % 1000 }
+}
+
+fn date_part(a: &[Value], env: &mut Env, f: impl Fn(&DateParts) -> i64) -> Value {
+    date_ms(a, env).map_or(Value::Null, |ms| json!(f(&date_parts(ms))))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Milliseconds in a fixed-length unit (months and years need the calendar).
+fn unit_ms(unit: &str) -> Option<i64> {
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "f" | "millisecond" | "milliseconds" => 1,
+        "s" | "second" | "seconds" => 1000,
+        "i" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => 86_400_000,
+        "w" | "week" | "weeks" => 7 * 86_400_000,
+        _ => return None,
+    })
+}
+
+/// `DATE_ADD(date, amount, unit)` / `DATE_SUBTRACT`, with months and years on the calendar.
+fn date_shift(a: &[Value], env: &mut Env, name: &str, sign: i64) -> Result<Value, ArangoError> {
+    let Some(ms) = date_ms(&a[..1], env) else { return Ok(Value::Null) };
+    let (amount, unit) = match (a.get(1), a.get(2)) {
+        (Some(n), Some(u)) => (to_number(n) as i64 * sign, to_string(u)),
+        _ => return type_mismatch(env, name),
+    };
+    let shifted = match unit.to_ascii_lowercase().as_str() {
+        "m" | "month" | "months" | "y" | "year" | "years" => {
+            let months = if unit.starts_with(['y', 'Y']) { amount * 12 } else { amount };
+            let p = date_parts(ms);
+            let total = p.year * 12 + (p.month - 1) + months;
+            let (year, month) = (total.div_euclid(12), total.rem_euclid(12) + 1);
+            let day = p.day.min(days_in_month(year, month));
+            days_from_civil(year, month, day) * 86_400_000 + ms.rem_euclid(86_400_000)
+        }
+        u => match unit_ms(u) {
+            Some(step) => ms + amount * step,
+            None => return type_mismatch(env, name),
+        },
+    };
+    date_iso8601(&[json!(shifted)], env)
 }
 
 /// Milliseconds since 1970 of a date argument: a number, an ISO 8601 string, or the

@@ -121,6 +121,17 @@ fn functions_match_arangodb_examples() {
         ("RETURN REPEAT('foo', 3, '-')", json!("foo-foo-foo")),
         ("RETURN TO_HEX('abc')", json!("616263")),
         ("RETURN ENCODE_URI_COMPONENT('a b/ö')", json!("a%20b%2F%C3%B6")),
+        ("RETURN [DATE_YEAR('2014-05-07T14:19:09.522Z'), DATE_MONTH(0), DATE_DAY('2016-12-31'), DATE_HOUR('2014-05-07T14:19:09Z')]", json!([2014, 1, 31, 14])),
+        ("RETURN [DATE_MINUTE('2014-05-07T14:19:09Z'), DATE_SECOND('2014-05-07T14:19:09Z'), DATE_MILLISECOND('2014-05-07T14:19:09.522Z')]", json!([19, 9, 522])),
+        ("RETURN [DATE_DAYOFWEEK('2014-05-07'), DATE_DAYOFWEEK(0), DATE_DAYOFYEAR('2016-12-31')]", json!([3, 4, 366])),
+        ("RETURN [DATE_LEAPYEAR('2016-01-01'), DATE_LEAPYEAR('1900-01-01'), DATE_DAYS_IN_MONTH('2016-02-03'), DATE_QUARTER('2016-11-01')]", json!([true, false, 29, 4])),
+        ("RETURN DATE_ADD('2016-01-31T00:00:00.000Z', 1, 'month')", json!("2016-02-29T00:00:00.000Z")),
+        ("RETURN DATE_ADD('2015-12-31T23:59:59.999Z', 1, 'f')", json!("2016-01-01T00:00:00.000Z")),
+        ("RETURN DATE_SUBTRACT('2016-03-01T00:00:00.000Z', 1, 'day')", json!("2016-02-29T00:00:00.000Z")),
+        ("RETURN DATE_DIFF('2016-01-01', '2016-01-08', 'd')", json!(7)),
+        ("RETURN DATE_DIFF('2016-01-01', '2016-01-01T12:00:00Z', 'days', true)", json!(0.5)),
+        ("RETURN LEVENSHTEIN_DISTANCE('foobar', 'bar')", json!(3)),
+        ("RETURN LENGTH(SHA512('x'))", json!(128)),
     ];
     for (text, want) in cases {
         assert_eq!(run(text, d.clone()), want, "{text}");
