@@ -553,3 +553,20 @@ fn indexes_every_collection_has_are_listed() {
     assert_eq!(s.post("/_api/index?collection=e", json!({"type": "persistent", "fields": ["a"]})).error(), (501, 9));
     assert_eq!(s.delete("/_api/index/e/0").error(), (501, 9));
 }
+
+#[test]
+fn metrics_count_requests() {
+    let s = Server::start();
+    for _ in 0..3 {
+        s.get("/_api/version");
+    }
+    let r = s.get("/_admin/metrics/v2");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let text = String::from_utf8(r.raw).unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split(' ').nth(1)).unwrap().parse().unwrap()
+    };
+    assert!(value("arangodb_http_request_statistics_http_get_requests_total") >= 3.0);
+    assert!(value("arangodb_http_request_statistics_total_requests_total") >= 4.0);
+}

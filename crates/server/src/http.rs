@@ -151,6 +151,7 @@ async fn prepare(ctx: &Ctx, request: Request<Incoming>) -> Result<Req, ArangoErr
 }
 
 async fn dispatch(ctx: Arc<Ctx>, mut req: Req) -> Resp {
+    ctx.metrics.count_request(&req.method);
     let found = ctx.router.find(&req.method, &req.segments, &req.path).map(|(r, params)| (r.handler, r.need, params));
     let (handler, need, params) = match found {
         Ok(f) => f,

@@ -57,6 +57,7 @@ pub struct Ctx {
     /// Bounds how many slow password checks run at once.
     pub slow_auth: tokio::sync::Semaphore,
     pub cursors: api::cursor::Cursors,
+    pub metrics: api::admin::Metrics,
 }
 
 /// Slow password checks (PBKDF2) running at once; the rest wait their turn.
@@ -122,6 +123,7 @@ pub async fn start(
         agent,
         slow_auth: tokio::sync::Semaphore::new(SLOW_AUTH_CONCURRENT_MAX),
         cursors: Default::default(),
+        metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;

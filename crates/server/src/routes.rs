@@ -103,6 +103,8 @@ fn table() -> Vec<Entry> {
         (M::POST, "/_admin/server/jwt", admin::jwt_reload, Admin),
         (M::POST, "/_open/auth", admin::open_auth, Open),
         (M::GET, "/_api/tasks", admin::tasks, Db(Ro)),
+        (M::GET, "/_admin/metrics", admin::metrics, Db(Ro)),
+        (M::GET, "/_admin/metrics/v2", admin::metrics, Db(Ro)),
         (M::GET, "/_api/database", database::list, Db(Ro)),
         (M::GET, "/_api/database/user", database::list_user, Db(Ro)),
         (M::GET, "/_api/database/current", database::current, Db(Ro)),
@@ -242,7 +244,7 @@ pub const NOT_BUILT_PREFIXES: &[&str] = &[
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
-    "/_admin/cluster", "/_admin/log", "/_admin/metrics", "/_admin/statistics", "/_admin/backup",
+    "/_admin/cluster", "/_admin/log", "/_admin/statistics", "/_admin/backup",
     "/_admin/license", "/_admin/support-info", "/_admin/routing", "/_admin/server/tls",
 ];
 

@@ -137,3 +137,40 @@ pub fn jwt_reload(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
     ctx.auth.reload().map_err(|e| err!(errors::ERROR_BAD_PARAMETER, "{e}"))?;
     Ok(Resp::result(200, ctx.auth.secrets_info()))
 }
+
+/// Counters for `/_admin/metrics`, under ArangoDB's metric names.
+#[derive(Default)]
+pub struct Metrics {
+    /// Requests by method: GET, POST, PUT, PATCH, DELETE, HEAD, other.
+    requests: [std::sync::atomic::AtomicU64; 7],
+}
+
+const METHODS: [&str; 7] = ["get", "post", "put", "patch", "delete", "head", "other"];
+
+impl Metrics {
+    pub fn count_request(&self, method: &hyper::Method) {
+        let i = METHODS.iter().position(|m| m.eq_ignore_ascii_case(method.as_str())).unwrap_or(6);
+        self.requests[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `GET /_admin/metrics[/v2]`: Prometheus text with the server's counters.
+pub fn metrics(ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let counts: Vec<u64> = ctx.metrics.requests.iter().map(|c| c.load(Relaxed)).collect();
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    metric("arangodb_http_request_statistics_total_requests_total", "counter", "Total number of HTTP requests", counts.iter().sum::<u64>().to_string());
+    for (i, m) in METHODS.iter().enumerate() {
+        let name = format!("arangodb_http_request_statistics_http_{m}_requests_total");
+        metric(&name, "counter", &format!("Number of HTTP {} requests", m.to_uppercase()), counts[i].to_string());
+    }
+    metric("arangodb_server_statistics_server_uptime_total", "counter", "Seconds since the server started", format!("{:.3}", ctx.started.elapsed().as_secs_f64()));
+    metric("rango_aql_cursors_open", "gauge", "AQL cursors open", ctx.cursors.open_count().to_string());
+    let mut resp = Resp::raw_json(200, out.into_bytes());
+    resp.headers.clear();
+    Ok(resp.header(hyper::header::CONTENT_TYPE, "text/plain; version=0.0.4"))
+}

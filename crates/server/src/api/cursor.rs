@@ -43,6 +43,10 @@ pub struct Cursors {
 }
 
 impl Cursors {
+    pub fn open_count(&self) -> usize {
+        self.open.lock().len()
+    }
+
     fn sweep(open: &mut HashMap<u64, Cursor>) {
         let now = Instant::now();
         open.retain(|_, c| c.expires > now);
