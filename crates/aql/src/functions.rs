@@ -712,16 +712,14 @@ fn date_ms(a: &[Value], env: &mut Env) -> Option<i64> {
 }
 
 fn date_iso8601(a: &[Value], env: &mut Env) -> Result<Value, ArangoError> {
-    let Some(ms) = date_ms(a, env) else { return Ok(Value::Null) };
+    Ok(date_ms(a, env).map_or(Value::Null, |ms| Value::String(iso8601_from_ms(ms))))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fffZ` for milliseconds since the Unix epoch.
+pub fn iso8601_from_ms(ms: i64) -> String {
     let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
-    Ok(Value::String(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )))
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000)
 }
 
 /// Parses `YYYY-MM-DD`, optionally with `THH:MM[:SS[.fff]]` and `Z` or `±HH:MM`.

@@ -37,6 +37,9 @@ impl ErrorCode {
         match self.0 {
             // HTTP errors carry their status as their number.
             400..=599 => self.0 as u16,
+            // A killed query is gone (ArangoDB answers 410); an unknown query id is 404.
+            1500 => 410,
+            1591 => 404,
             10 | 17 | 600 | 601 | 1204 | 1205 | 1208 | 1213 | 1214 | 1218 | 1220..=1222 | 1226 | 1227
             | 1229 | 1232 | 1233 | 1239 | 1500..=1599 | 1620 | 1621 | 1700 | 1701 => 400,
             11 | 1004 | 1230 => 403,

@@ -57,6 +57,8 @@ pub struct Options {
     /// Stop with `ERROR_RESOURCE_LIMIT` when the results and gathered rows grow past this
     /// many bytes (`memoryLimit`, approximately).
     pub memory_limit_bytes: usize,
+    /// Set from elsewhere to stop the query with `ERROR_QUERY_KILLED`.
+    pub kill: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The memory a query may use when the client sets no `memoryLimit`, so that no query can
@@ -65,7 +67,7 @@ pub const MEMORY_LIMIT_BYTES_DEFAULT: usize = 1 << 30;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { full_count: false, wait_for_sync: false, max_runtime: None, memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT }
+        Options { full_count: false, wait_for_sync: false, max_runtime: None, memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT, kill: None }
     }
 }
 
@@ -331,6 +333,9 @@ impl<'a> Executor<'a> {
                 if self.started.elapsed() > max {
                     return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", max.as_secs_f64()));
                 }
+            }
+            if self.opts.kill.as_ref().is_some_and(|k| k.load(std::sync::atomic::Ordering::Relaxed)) {
+                return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
             }
         }
         let Some(op) = ops.get(i) else {

@@ -4,6 +4,7 @@
 mod common;
 
 use common::Server;
+use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 #[test]
@@ -569,4 +570,49 @@ fn metrics_count_requests() {
     };
     assert!(value("arangodb_http_request_statistics_http_get_requests_total") >= 3.0);
     assert!(value("arangodb_http_request_statistics_total_requests_total") >= 4.0);
+}
+
+#[test]
+fn running_queries_are_listed_and_killed() {
+    let s = Server::start();
+    let props = s.get("/_api/query/properties");
+    assert_eq!((props.body["enabled"].clone(), props.body["maxSlowQueries"].clone()), (json!(true), json!(64)));
+    assert_eq!(s.put("/_api/query/properties", json!({"enabled": "yes"})).error(), (400, 400));
+    // Every finished query counts as slow from now on; two are kept.
+    let r = s.put("/_api/query/properties", json!({"slowQueryThreshold": 0, "maxSlowQueries": 2}));
+    assert_eq!((r.status, r.body["maxSlowQueries"].clone(), r.body["enabled"].clone()), (200, json!(2), json!(true)));
+
+    // maxRuntime only bounds the test if the kill does not work; its message differs.
+    let endless = json!({"query": "FOR i IN 1..100000 FOR j IN 1..100000 FILTER i < @x RETURN i", "bindVars": {"x": 0}, "options": {"maxRuntime": 60}});
+    std::thread::scope(|t| {
+        let running = t.spawn(|| s.post("/_api/cursor", endless.clone()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let listed = loop {
+            let current = s.get("/_api/query/current");
+            if let Some(q) = current.body.as_array().and_then(|a| a.first()) {
+                break q.clone();
+            }
+            assert!(Instant::now() < deadline, "the query never showed in /_api/query/current");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!((listed["state"].as_str(), listed["database"].as_str(), listed["bindVars"].clone()), (Some("executing"), Some("_system"), json!({"x": 0})));
+        assert!(listed["started"].as_str().unwrap().ends_with('Z'), "{listed}");
+        let id = listed["id"].as_str().unwrap().to_string();
+        assert_eq!(s.delete(&format!("/_api/query/{id}")).status, 200);
+        let r = running.join().unwrap();
+        assert_eq!(r.error(), (410, 1500), "{}", r.body);
+        assert!(!r.body["errorMessage"].as_str().unwrap().contains("maxRuntime"), "{}", r.body);
+        assert_eq!(s.delete(&format!("/_api/query/{id}")).error(), (404, 1591));
+    });
+    assert_eq!(s.get("/_api/query/current").body, json!([]));
+    for i in 0..3 {
+        assert_eq!(s.post("/_api/cursor", json!({"query": format!("RETURN {i}")})).status, 201);
+    }
+    let slow = s.get("/_api/query/slow").body;
+    let texts: Vec<&str> = slow.as_array().unwrap().iter().map(|q| q["query"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["RETURN 1", "RETURN 2"]);
+    assert_eq!(slow[0]["state"], "finished");
+    assert_eq!(s.delete("/_api/query/slow").status, 200);
+    assert_eq!(s.get("/_api/query/slow").body, json!([]));
+    assert_eq!(s.delete("/_api/query/nonsense").error(), (404, 1591));
 }

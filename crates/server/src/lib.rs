@@ -57,6 +57,7 @@ pub struct Ctx {
     /// Bounds how many slow password checks run at once.
     pub slow_auth: tokio::sync::Semaphore,
     pub cursors: api::cursor::Cursors,
+    pub queries: api::query::Queries,
     pub metrics: api::admin::Metrics,
 }
 
@@ -123,6 +124,7 @@ pub async fn start(
         agent,
         slow_auth: tokio::sync::Semaphore::new(SLOW_AUTH_CONCURRENT_MAX),
         cursors: Default::default(),
+        queries: Default::default(),
         metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;

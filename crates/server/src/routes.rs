@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, agency, collection, cursor, database, document, import, index, users};
+use crate::api::{admin, agency, collection, cursor, database, document, import, index, query, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -150,6 +150,12 @@ fn table() -> Vec<Entry> {
         (M::POST, "/_api/cursor/:id", cursor::next, Db(Ro)),
         (M::POST, "/_api/cursor/:id/:batch", cursor::batch, Db(Ro)),
         (M::DELETE, "/_api/cursor/:id", cursor::delete, Db(Ro)),
+        (M::GET, "/_api/query/current", query::current, Db(Ro)),
+        (M::GET, "/_api/query/slow", query::slow, Db(Ro)),
+        (M::DELETE, "/_api/query/slow", query::clear_slow, Db(Rw)),
+        (M::GET, "/_api/query/properties", query::properties, Db(Ro)),
+        (M::PUT, "/_api/query/properties", query::set_properties, Admin),
+        (M::DELETE, "/_api/query/:id", query::kill, Db(Rw)),
         (M::GET, "/_api/user", users::list, SelfOrAdmin(usize::MAX)),
         (M::POST, "/_api/user", users::create, Admin),
         (M::GET, "/_api/user/:user", users::get, SelfOrAdmin(0)),

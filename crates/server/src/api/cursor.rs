@@ -107,7 +107,11 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     if let Some(m) = body.get("memoryLimit").and_then(Value::as_u64).filter(|m| *m > 0) {
         opts.memory_limit_bytes = (m as usize).min(query::MEMORY_LIMIT_BYTES_DEFAULT);
     }
-    let out = query::run(&ctx.store, &db, &text, &binds, &opts)?;
+    let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
+    opts.kill = Some(ticket.kill.clone());
+    let out = query::run(&ctx.store, &db, &text, &binds, &opts);
+    drop(ticket);
+    let out = out?;
     let count = (body["count"] == true).then_some(out.results.len());
     let extra = extra_json(&out);
     let cursor = Cursor {

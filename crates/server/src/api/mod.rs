@@ -8,6 +8,7 @@ pub mod database;
 pub mod document;
 pub mod import;
 pub mod index;
+pub mod query;
 pub mod users;
 
 use std::sync::Arc;
