@@ -24,11 +24,13 @@ pub struct Env<'a> {
     pub warnings: Vec<(ErrorCode, String)>,
     /// The executor, for subqueries; without one they are refused.
     pub subquery: Option<SubqueryFn<'a>>,
+    /// The query's kill flag, which `SLEEP` watches.
+    pub kill: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<'a> Env<'a> {
     pub fn new(binds: &'a Map<String, Value>) -> Env<'a> {
-        Env { binds, vars: Vec::new(), warnings: Vec::new(), subquery: None }
+        Env { binds, vars: Vec::new(), warnings: Vec::new(), subquery: None, kill: None }
     }
 
     pub fn warn(&mut self, code: ErrorCode, msg: impl Into<String>) {

@@ -1,7 +1,7 @@
 //! AQL functions: a growing part of ArangoDB's function library, each with ArangoDB's
 //! name, arity and casting rules. Wrong argument types give AQL's warning and `null`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use errors::{err, ArangoError, ERROR_QUERY_FUNCTION_ARGUMENT_TYPE_MISMATCH, ERROR_QUERY_INVALID_DATE_VALUE};
 use serde_json::{json, Map, Value};
@@ -346,6 +346,7 @@ const FUNCTIONS: &[(&str, usize, usize, Fun)] = &[
         Ok(json!(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)))
     }),
     ("DATE_ISO8601", 1, 7, |a, env, _| date_iso8601(a, env)),
+    ("SLEEP", 1, 1, sleep),
     ("DATE_TIMESTAMP", 1, 7, |a, env, _| Ok(date_ms(a, env).map_or(Value::Null, |ms| json!(ms)))),
     ("DATE_YEAR", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.year))),
     ("DATE_MONTH", 1, 1, |a, env, _| Ok(date_part(a, env, |p| p.month))),
@@ -710,6 +711,25 @@ fn date_ms(a: &[Value], env: &mut Env) -> Option<i64> {
     }
     ms
 }
+
+/// `SLEEP(seconds)`: waits, in slices short enough that killing the query stops it.
+fn sleep(a: &[Value], env: &mut Env, name: &str) -> Result<Value, ArangoError> {
+    const SLICE: Duration = Duration::from_millis(10);
+    let Some(seconds) = a[0].as_f64().filter(|s| *s >= 0.0 && s.is_finite()) else {
+        return type_mismatch(env, name);
+    };
+    let until = Instant::now() + Duration::from_secs_f64(seconds.min(SLEEP_S_MAX));
+    while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        if env.kill.as_ref().is_some_and(|k| k.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
+        }
+        std::thread::sleep(left.min(SLICE));
+    }
+    Ok(Value::Null)
+}
+
+/// Longest single `SLEEP`, in seconds (a day), so no call can overflow the clock.
+const SLEEP_S_MAX: f64 = 86_400.0;
 
 fn date_iso8601(a: &[Value], env: &mut Env) -> Result<Value, ArangoError> {
     Ok(date_ms(a, env).map_or(Value::Null, |ms| Value::String(iso8601_from_ms(ms))))

@@ -267,6 +267,7 @@ impl<'a> Executor<'a> {
     fn env(&self, row: &Row) -> Env<'a> {
         let mut env = Env::new(self.binds);
         env.vars = row.clone();
+        env.kill = self.opts.kill.clone();
         env
     }
 

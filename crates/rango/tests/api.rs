@@ -516,7 +516,7 @@ fn aql_cursors_batch_results() {
     let r = s.post("/_api/cursor", json!({"query": "FOR i IN 1..5 INSERT {_key: TO_STRING(i), i} INTO c RETURN NEW._key"}));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["extra"]["stats"]["writesExecuted"], 5);
-    let r = s.post("/_api/cursor", json!({"query": "FOR d IN @@c SORT d.i DESC RETURN d.i", "bindVars": {"@c": "c"}, "batchSize": 2, "count": true}));
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN @@c SORT d.i DESC RETURN d.i", "bindVars": {"@c": "c"}, "batchSize": 2, "count": true, "options": {"allowRetry": true}}));
     assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone(), r.body["count"].clone()), (json!([5, 4]), json!(true), json!(5)));
     let id = r.body["id"].as_str().unwrap().to_string();
     let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
@@ -527,6 +527,13 @@ fn aql_cursors_batch_results() {
     let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
     assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone()), (json!([1]), json!(false)));
     assert_eq!(s.put(&format!("/_api/cursor/{id}"), json!({})).error(), (404, 1600));
+    // Without allowRetry the last batch is not kept, and asking for it again is refused.
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN c RETURN d", "batchSize": 1}));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let next = r.body["nextBatchId"].as_str().unwrap().to_string();
+    assert_eq!(s.post(&format!("/_api/cursor/{id}/{next}"), json!({})).status, 200);
+    assert_eq!(s.post(&format!("/_api/cursor/{id}/{next}"), json!({})).error(), (400, 400));
+    assert_eq!(s.delete(&format!("/_api/cursor/{id}")).status, 202);
     let r = s.post("/_api/cursor", json!({"query": "FOR d IN c RETURN d", "batchSize": 1}));
     let id = r.body["id"].as_str().unwrap().to_string();
     assert_eq!(s.delete(&format!("/_api/cursor/{id}")).status, 202);
@@ -605,13 +612,36 @@ fn running_queries_are_listed_and_killed() {
         assert_eq!(s.delete(&format!("/_api/query/{id}")).error(), (404, 1591));
     });
     assert_eq!(s.get("/_api/query/current").body, json!([]));
+    // SLEEP notices the kill too; `all=true` is for administrators in _system only.
+    assert_eq!(s.post("/_api/database", json!({"name": "other"})).status, 201);
+    assert_eq!(s.get("/_db/other/_api/query/current?all=true").error(), (403, 11));
+    std::thread::scope(|t| {
+        let sleeping = t.spawn(|| s.post("/_db/other/_api/cursor", json!({"query": "RETURN SLEEP(60)"})));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let id = loop {
+            assert_eq!(s.get("/_api/query/current").body, json!([]), "a query of another database listed");
+            let all = s.get("/_api/query/current?all=true");
+            if let Some(q) = all.body.as_array().and_then(|a| a.first()) {
+                assert_eq!(q["database"], "other");
+                break q["id"].as_str().unwrap().to_string();
+            }
+            assert!(Instant::now() < deadline, "the query never showed in /_api/query/current?all=true");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(s.delete(&format!("/_api/query/{id}")).error(), (404, 1591), "killed from another database");
+        assert_eq!(s.delete(&format!("/_api/query/{id}?all=true")).status, 200);
+        assert_eq!(sleeping.join().unwrap().error(), (410, 1500));
+    });
+    let killed = s.get("/_api/query/slow?all=true").body;
+    assert_eq!(killed[0]["exitCode"], 1500, "{killed}");
+    assert_eq!(s.delete("/_api/query/slow?all=true").status, 200);
     for i in 0..3 {
         assert_eq!(s.post("/_api/cursor", json!({"query": format!("RETURN {i}")})).status, 201);
     }
     let slow = s.get("/_api/query/slow").body;
     let texts: Vec<&str> = slow.as_array().unwrap().iter().map(|q| q["query"].as_str().unwrap()).collect();
     assert_eq!(texts, ["RETURN 1", "RETURN 2"]);
-    assert_eq!(slow[0]["state"], "finished");
+    assert_eq!((slow[0]["state"].as_str(), slow[0]["exitCode"].as_i64()), (Some("finished"), Some(0)));
     assert_eq!(s.delete("/_api/query/slow").status, 200);
     assert_eq!(s.get("/_api/query/slow").body, json!([]));
     assert_eq!(s.delete("/_api/query/nonsense").error(), (404, 1591));

@@ -246,11 +246,11 @@ impl Default for Router {
 /// ArangoDB API families Rango does not serve yet. Requests to them get 501 with
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
-    "/_api/query", "/_api/explain", "/_api/index", "/_api/transaction",
+    "/_api/query", "/_api/query-cache", "/_api/query-plan-cache", "/_api/explain", "/_api/index", "/_api/transaction",
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",
-    "/_admin/cluster", "/_admin/log", "/_admin/statistics", "/_admin/backup",
+    "/_admin/cluster", "/_admin/server/aql-queries", "/_admin/log", "/_admin/statistics", "/_admin/backup",
     "/_admin/license", "/_admin/support-info", "/_admin/routing", "/_admin/server/tls",
 ];
 

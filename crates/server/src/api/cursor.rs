@@ -32,8 +32,10 @@ pub struct Cursor {
     expires: Instant,
     count: Option<usize>,
     extra: Value,
-    /// The last batch, for retries (`POST /_api/cursor/<id>/<batchId>`).
+    /// The last batch's id, and the batch itself when `allowRetry` asked for retries
+    /// (`POST /_api/cursor/<id>/<batchId>`).
     last_batch: (u64, Vec<Value>),
+    allow_retry: bool,
 }
 
 #[derive(Default)]
@@ -110,7 +112,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
     opts.kill = Some(ticket.kill.clone());
     let out = query::run(&ctx.store, &db, &text, &binds, &opts);
-    drop(ticket);
+    ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
     let out = out?;
     let count = (body["count"] == true).then_some(out.results.len());
     let extra = extra_json(&out);
@@ -124,6 +126,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         count,
         extra,
         last_batch: (0, Vec::new()),
+        allow_retry: options["allowRetry"] == true,
     };
     answer(ctx, cursor, None, 201)
 }
@@ -155,7 +158,7 @@ fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp
         let batch_id = c.last_batch.0 + 1;
         m.insert("id".into(), json!(id.to_string()));
         m.insert("nextBatchId".into(), json!((batch_id + 1).to_string()));
-        c.last_batch = (batch_id, batch);
+        c.last_batch = (batch_id, if c.allow_retry { batch } else { Vec::new() });
         c.expires = Instant::now() + c.ttl;
         open.insert(id, c);
     } else if let Some(id) = id {
@@ -194,9 +197,13 @@ pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     if wanted == last + 1 {
         return answer(ctx, c, Some(id), 200);
     }
-    if wanted != last {
+    if wanted != last || !c.allow_retry {
         ctx.cursors.open.lock().insert(id, c);
-        return Err(err!(ERROR_HTTP_BAD_PARAMETER, "batch {wanted} is neither the last batch ({last}) nor the next"));
+        return Err(if wanted == last {
+            err!(ERROR_HTTP_BAD_PARAMETER, "batch {wanted} was already sent; fetching it again needs the query option allowRetry")
+        } else {
+            err!(ERROR_HTTP_BAD_PARAMETER, "batch {wanted} is neither the last batch ({last}) nor the next")
+        });
     }
     let mut m = Map::new();
     m.insert("result".into(), Value::Array(c.last_batch.1.clone()));

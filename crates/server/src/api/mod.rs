@@ -39,6 +39,17 @@ pub fn caller_grants(ctx: &Ctx, req: &Req) -> Option<crate::access::Grants> {
     }
 }
 
+/// Whether the caller is an administrator: a superuser, or read-write on `_system`.
+pub fn is_admin(ctx: &Ctx, req: &Req) -> bool {
+    match &req.caller {
+        Some(crate::req::Caller::Superuser) => true,
+        Some(crate::req::Caller::User(name)) => {
+            ctx.users.get(name).is_some_and(|u| u.grants.database(crate::access::SYSTEM) == crate::access::Level::Rw)
+        }
+        None => false,
+    }
+}
+
 /// Fails with 403 unless the caller has `level` on collection `col` of the request's database.
 pub fn require_collection(ctx: &Ctx, req: &Req, col: &Collection, level: crate::access::Level) -> Result<()> {
     match caller_grants(ctx, req) {

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use errors::{err, Result, ERROR_HTTP_BAD_PARAMETER, ERROR_QUERY_NOT_FOUND};
+use errors::{err, Result, ERROR_FORBIDDEN, ERROR_HTTP_BAD_PARAMETER, ERROR_QUERY_NOT_FOUND};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 
+use crate::api;
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -126,7 +127,16 @@ pub struct Queries {
 pub struct Ticket<'a> {
     queries: &'a Queries,
     id: Option<u64>,
+    /// The query's `errorNum`, or 0 when it succeeded.
+    exit_code: i64,
     pub kill: Arc<AtomicBool>,
+}
+
+impl Ticket<'_> {
+    /// Ends tracking with the query's outcome: its `errorNum`, or 0.
+    pub fn finish(mut self, exit_code: i64) {
+        self.exit_code = exit_code;
+    }
 }
 
 impl Queries {
@@ -135,7 +145,7 @@ impl Queries {
         let kill = Arc::new(AtomicBool::new(false));
         let props = self.props.lock().clone();
         if !props.enabled {
-            return Ticket { queries: self, id: None, kill };
+            return Ticket { queries: self, id: None, exit_code: 0, kill };
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let text: String = match query.char_indices().nth(props.max_query_string_length as usize) {
@@ -153,17 +163,19 @@ impl Queries {
             kill: kill.clone(),
         };
         self.running.lock().insert(id, entry);
-        Ticket { queries: self, id: Some(id), kill }
+        Ticket { queries: self, id: Some(id), exit_code: 0, kill }
     }
 
-    fn finish(&self, id: u64) {
+    fn finish(&self, id: u64, exit_code: i64) {
         let Some(entry) = self.running.lock().remove(&id) else { return };
         let props = self.props.lock().clone();
         if !props.enabled || !props.track_slow_queries || entry.started.elapsed().as_secs_f64() < props.slow_query_threshold {
             return;
         }
         let mut slow = self.slow.lock();
-        slow.push_back((entry.db.clone(), entry.to_json(id, "finished")));
+        let mut finished = entry.to_json(id, "finished");
+        finished["exitCode"] = json!(exit_code);
+        slow.push_back((entry.db.clone(), finished));
         while slow.len() as u64 > props.max_slow_queries {
             slow.pop_front();
         }
@@ -173,15 +185,28 @@ impl Queries {
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
-            self.queries.finish(id);
+            self.queries.finish(id, self.exit_code);
         }
     }
 }
 
+/// Which database's queries a request means: its own, or with `all=true` (administrators in
+/// `_system` only) every database's, as `None`.
+fn scope<'r>(ctx: &Ctx, req: &'r Req) -> Result<Option<&'r str>> {
+    if req.flag("all") != Some(true) {
+        return Ok(Some(&req.db));
+    }
+    if req.db != crate::access::SYSTEM || !api::is_admin(ctx, req) {
+        return Err(err!(ERROR_FORBIDDEN, "all=true is only allowed for administrators in the _system database"));
+    }
+    Ok(None)
+}
+
 /// `GET /_api/query/current`: the database's running queries.
 pub fn current(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let db = scope(ctx, req)?;
     let running = ctx.queries.running.lock();
-    let mut list: Vec<(&u64, &Running)> = running.iter().filter(|(_, r)| r.db == req.db).collect();
+    let mut list: Vec<(&u64, &Running)> = running.iter().filter(|(_, r)| db.is_none_or(|d| r.db == d)).collect();
     list.sort_by_key(|(id, _)| **id);
     let out: Vec<Value> = list.into_iter().map(|(id, r)| r.to_json(*id, "executing")).collect();
     Ok(Resp::json(200, &Value::Array(out)))
@@ -189,14 +214,16 @@ pub fn current(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 
 /// `GET /_api/query/slow`: the database's finished slow queries, oldest first.
 pub fn slow(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let db = scope(ctx, req)?;
     let slow = ctx.queries.slow.lock();
-    let out: Vec<Value> = slow.iter().filter(|(db, _)| *db == req.db).map(|(_, q)| q.clone()).collect();
+    let out: Vec<Value> = slow.iter().filter(|(d, _)| db.is_none_or(|db| d == db)).map(|(_, q)| q.clone()).collect();
     Ok(Resp::json(200, &Value::Array(out)))
 }
 
 /// `DELETE /_api/query/slow`: forgets the database's slow queries.
 pub fn clear_slow(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    ctx.queries.slow.lock().retain(|(db, _)| *db != req.db);
+    let db = scope(ctx, req)?;
+    ctx.queries.slow.lock().retain(|(d, _)| db.is_some_and(|db| d != db));
     Ok(Resp::ok(200, Map::new()))
 }
 
@@ -217,10 +244,11 @@ pub fn set_properties(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 /// `ERROR_QUERY_KILLED` at its next check (every 1024 rows).
 pub fn kill(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let not_found = || err!(ERROR_QUERY_NOT_FOUND, "query ID not found");
+    let db = scope(ctx, req)?;
     let id: u64 = req.param(0).parse().map_err(|_| not_found())?;
     let running = ctx.queries.running.lock();
     match running.get(&id) {
-        Some(r) if r.db == req.db => {
+        Some(r) if db.is_none_or(|d| r.db == d) => {
             r.kill.store(true, Ordering::Relaxed);
             Ok(Resp::ok(200, Map::new()))
         }

@@ -5,21 +5,14 @@ use errors::{err, ArangoError, Result, ERROR_BAD_PARAMETER, ERROR_FORBIDDEN, ERR
 use serde_json::{json, Map, Value};
 
 use crate::access::{Level, SYSTEM};
-use crate::req::{Caller, Req};
+use crate::req::Req;
 use crate::resp::Resp;
+use crate::api::is_admin;
 use crate::users::{token_json, User};
 use crate::Ctx;
 
 /// Longest user name, in bytes.
 const USER_NAME_BYTES_MAX: usize = 254;
-
-fn is_admin(ctx: &Ctx, req: &Req) -> bool {
-    match &req.caller {
-        Some(Caller::Superuser) => true,
-        Some(Caller::User(name)) => ctx.users.get(name).is_some_and(|u| u.grants.database(SYSTEM) == Level::Rw),
-        None => false,
-    }
-}
 
 fn user_or_404(ctx: &Ctx, name: &str) -> Result<std::sync::Arc<User>> {
     ctx.users.get(name).ok_or_else(|| err!(ERROR_USER_NOT_FOUND, "user not found"))
