@@ -15,6 +15,9 @@ use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
 
+/// Most slow queries kept, whatever `maxSlowQueries` asks, so the list cannot exhaust memory.
+const SLOW_QUERIES_MAX: u64 = 10_000;
+
 /// Query tracking settings (`/_api/query/properties`), with ArangoDB's defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Properties {
@@ -43,7 +46,7 @@ impl Default for Properties {
 
 impl Properties {
     fn to_json(&self) -> Map<String, Value> {
-        let v = json!({
+        let fields = json!({
             "enabled": self.enabled,
             "trackSlowQueries": self.track_slow_queries,
             "trackBindVars": self.track_bind_vars,
@@ -52,10 +55,7 @@ impl Properties {
             "slowStreamingQueryThreshold": self.slow_streaming_query_threshold,
             "maxQueryStringLength": self.max_query_string_length,
         });
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!("a json! object literal"),
-        }
+        fields.as_object().cloned().unwrap_or_default()
     }
 
     /// Applies the fields present in `body`; the rest keep their values.
@@ -73,7 +73,7 @@ impl Properties {
                 "enabled" => next.enabled = flag()?,
                 "trackSlowQueries" => next.track_slow_queries = flag()?,
                 "trackBindVars" => next.track_bind_vars = flag()?,
-                "maxSlowQueries" => next.max_slow_queries = count()?,
+                "maxSlowQueries" => next.max_slow_queries = count()?.min(SLOW_QUERIES_MAX),
                 "slowQueryThreshold" => next.slow_query_threshold = seconds()?,
                 "slowStreamingQueryThreshold" => next.slow_streaming_query_threshold = seconds()?,
                 "maxQueryStringLength" => next.max_query_string_length = count()?,
