@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use aql::ast::Expr;
 use aql::eval::{eval, Env};
-use aql::query::{parse_query, Collect, Op, Query};
+use aql::query::{parse_query, Collect, Op};
+pub use aql::query::Query;
 use aql::value::{compare, truthy, type_name};
 use docstore::{Collection, Database, OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
 use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
@@ -84,13 +85,22 @@ fn approx_bytes(v: &Value) -> usize {
 /// Parses and runs a query.
 pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>, opts: &Options) -> Result<Outcome> {
     let started = Instant::now();
-    let query = parse_query(text)?;
+    execute(store, db, text, &parse(text)?, binds, opts, started)
+}
+
+/// Parses a query (1501 and friends on bad text), for [`collections_used`] and [`execute`].
+pub fn parse(text: &str) -> Result<Query> {
+    parse_query(text)
+}
+
+/// Runs a query already parsed from `text`; `started` is when its timing began.
+pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
     check_binds(text, binds)?;
     let mut ex = Executor::new(store, db, binds, opts.clone(), started);
     let mut results = Vec::new();
     let limit = opts.memory_limit_bytes;
     let mut used = 0usize;
-    ex.run_query(&query, Vec::new(), &mut |v| {
+    ex.run_query(query, Vec::new(), &mut |v| {
         used += approx_bytes(&v);
         if used > limit {
             return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {limit} bytes of memory (memoryLimit)"));
@@ -108,15 +118,14 @@ pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>,
 
 /// The collections a query reads and writes, by name (for access checks). Names bound with
 /// `@@` are resolved from `binds`.
-pub fn collections_used(text: &str, binds: &Map<String, Value>) -> Result<(Vec<String>, Vec<String>)> {
-    let q = parse_query(text)?;
+pub fn collections_used(q: &Query, binds: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
     let (mut reads, mut writes) = (Vec::new(), Vec::new());
-    walk(&q, binds, &mut Vec::new(), &mut reads, &mut writes);
+    walk(q, binds, &mut Vec::new(), &mut reads, &mut writes);
     reads.sort();
     reads.dedup();
     writes.sort();
     writes.dedup();
-    Ok((reads, writes))
+    (reads, writes)
 }
 
 fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &mut Vec<String>, writes: &mut Vec<String>) {

@@ -92,11 +92,8 @@ fn errors_have_arangodb_numbers() {
 #[test]
 fn collections_used_for_access_checks() {
     let binds: Map<String, Value> = json!({"@w": "target"}).as_object().cloned().unwrap();
-    let (r, w) = crate::collections_used(
-        "FOR a IN x LET s = (FOR b IN y RETURN b) FOR i IN [1] INSERT {a, s} INTO @@w RETURN NEW",
-        &binds,
-    )
-    .unwrap();
+    let q = crate::parse("FOR a IN x LET s = (FOR b IN y RETURN b) FOR i IN [1] INSERT {a, s} INTO @@w RETURN NEW").unwrap();
+    let (r, w) = crate::collections_used(&q, &binds);
     assert_eq!((r, w), (vec!["x".to_string(), "y".to_string()], vec!["target".to_string()]));
 }
 

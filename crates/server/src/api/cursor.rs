@@ -93,9 +93,11 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
     };
     let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
+    let started = Instant::now();
+    let parsed = query::parse(&text)?;
     // The caller needs read access to every collection the query reads, write to those it writes.
     if let Some(grants) = api::caller_grants(ctx, req) {
-        let (reads, writes) = query::collections_used(&text, &binds)?;
+        let (reads, writes) = query::collections_used(&parsed, &binds);
         for (names, level) in [(reads, Level::Ro), (writes, Level::Rw)] {
             if names.iter().any(|c| grants.collection(db.name(), c) < level) {
                 return Err(err!(ERROR_FORBIDDEN, "forbidden: no access to a collection the query uses"));
@@ -111,7 +113,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     }
     let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
     opts.kill = Some(ticket.kill.clone());
-    let out = query::run(&ctx.store, &db, &text, &binds, &opts);
+    let out = query::execute(&ctx.store, &db, &text, &parsed, &binds, &opts, started);
     ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
     let out = out?;
     let count = (body["count"] == true).then_some(out.results.len());
