@@ -5,7 +5,6 @@
 //! all are accepted), or are made up at start; `/_admin/server/jwt` reloads them.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -191,7 +190,7 @@ fn basic(value: &str) -> Option<Credentials> {
 }
 
 fn now_s() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    crate::unix_now().as_secs()
 }
 
 #[cfg(test)]

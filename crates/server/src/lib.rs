@@ -21,6 +21,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Time since the Unix epoch by the wall clock (zero if the clock is before 1970).
+pub fn unix_now() -> std::time::Duration {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+}
+
 use docstore::Store;
 
 /// Server options, under ArangoDB's names where they have one.

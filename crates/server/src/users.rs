@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use docstore::{OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
 use errors::{err, ArangoError, Result, ERROR_USER_DUPLICATE, ERROR_USER_NOT_FOUND};
@@ -59,7 +58,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn now_s() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    crate::unix_now().as_secs() as i64
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

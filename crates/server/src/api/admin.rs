@@ -51,7 +51,7 @@ pub fn availability(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
 }
 
 pub fn time(_ctx: &Ctx, _req: &mut Req) -> Result<Resp> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let now = crate::unix_now().as_secs_f64();
     let mut m = Map::new();
     m.insert("time".into(), json!(now));
     Ok(Resp::ok(200, m))

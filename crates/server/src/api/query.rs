@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use errors::{err, Result, ERROR_FORBIDDEN, ERROR_HTTP_BAD_PARAMETER, ERROR_QUERY_NOT_FOUND};
 use parking_lot::Mutex;
@@ -152,7 +152,7 @@ impl Queries {
             Some((cut, _)) => query[..cut].to_string(),
             None => query.to_string(),
         };
-        let started_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let started_ms = crate::unix_now().as_millis() as i64;
         let entry = Running {
             db: db.to_string(),
             user: user.map(str::to_string),
