@@ -151,6 +151,11 @@ impl Grants {
             .is_some_and(|c| c.remove(col).is_some())
     }
 
+    /// Whether these grants make an administrator: read-write on `_system`.
+    pub fn is_admin(&self) -> bool {
+        self.database(SYSTEM) == Level::Rw
+    }
+
     /// Databases with a grant of their own (for `?full=true` listings).
     pub fn databases(&self) -> impl Iterator<Item = &str> {
         self.databases.keys().map(String::as_str)

@@ -16,7 +16,7 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 
-use crate::access::{self, Level};
+use crate::access::Level;
 use crate::auth::Credentials;
 use crate::req::Caller;
 use crate::req::{decode_segment, parse_query, Req};
@@ -269,7 +269,7 @@ fn authorize(ctx: &Ctx, req: &Req, need: Need) -> Result<(), Resp> {
         Some(Caller::User(name)) => name,
     };
     let user = ctx.users.get(name).ok_or_else(unauthorized)?;
-    let is_admin = user.grants.database(access::SYSTEM) == Level::Rw;
+    let is_admin = user.grants.is_admin();
     if let Need::SelfOrAdmin(i) = need {
         return if i == usize::MAX || is_admin || req.param(i) == name { Ok(()) } else { Err(forbidden()) };
     }

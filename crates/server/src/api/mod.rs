@@ -43,9 +43,7 @@ pub fn caller_grants(ctx: &Ctx, req: &Req) -> Option<crate::access::Grants> {
 pub fn is_admin(ctx: &Ctx, req: &Req) -> bool {
     match &req.caller {
         Some(crate::req::Caller::Superuser) => true,
-        Some(crate::req::Caller::User(name)) => {
-            ctx.users.get(name).is_some_and(|u| u.grants.database(crate::access::SYSTEM) == crate::access::Level::Rw)
-        }
+        Some(crate::req::Caller::User(name)) => ctx.users.get(name).is_some_and(|u| u.grants.is_admin()),
         None => false,
     }
 }
