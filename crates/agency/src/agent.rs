@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use openraft::error::{ClientWriteError, InitializeError, RaftError};
+use openraft::raft::ClientWriteResponse;
 use openraft::{BasicNode, RaftNetworkFactory};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -86,6 +87,9 @@ struct Proposal {
 const PROPOSALS_QUEUED_MAX: usize = 4096;
 /// Transactions in one log entry at most.
 const BATCH_TRANSACTIONS_MAX: usize = 1000;
+/// Log entries replicating at once at most. More than one keeps a writer that arrives while
+/// an entry replicates from waiting a whole round before its own entry starts.
+const ENTRIES_IN_FLIGHT_MAX: usize = 4;
 
 fn http_endpoint(e: &str) -> String {
     e.trim_end_matches('/').replace("tcp://", "http://")
@@ -154,7 +158,7 @@ impl Agent {
     /// Replicates write transactions as one log entry. Returns the entry's index and each
     /// transaction's result.
     ///
-    /// Concurrent writes are batched: while one log entry is being replicated, the writes
+    /// Concurrent writes are batched: while log entries are being replicated, the writes
     /// that arrive meanwhile are gathered into the next one (each transaction still applies
     /// on its own, in arrival order). One replication round, and one fsync per agent, then
     /// serves many clients.
@@ -168,21 +172,6 @@ impl Agent {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.proposals.send(Proposal { trxs, reply }).await.map_err(|_| AgentError::Fatal("agent stopped".into()))?;
         answer.await.unwrap_or_else(|_| Err(AgentError::Fatal("agent stopped".into())))
-    }
-
-    /// Replicates one log entry carrying `trxs`.
-    async fn replicate(&self, trxs: Vec<Value>) -> WriteResult {
-        let write = self.raft.client_write(Request { trxs, now_ms: now_ms() });
-        let Ok(written) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), write).await else {
-            return Err(AgentError::Timeout);
-        };
-        match written {
-            Ok(r) => Ok((r.log_id.index, r.data.results)),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                Err(AgentError::NotLeader(f.leader_node.map(|n| n.addr)))
-            }
-            Err(e) => Err(AgentError::Fatal(e.to_string())),
-        }
     }
 
     /// Makes sure this agent leads and has applied everything committed before the call.
@@ -326,9 +315,12 @@ fn truncate(s: &str, n: usize) -> &str {
     }
 }
 
-/// Takes queued writes and proposes them in batches, one log entry in flight at a time.
+/// Takes queued writes and proposes them in batches. Up to [`ENTRIES_IN_FLIGHT_MAX`] log
+/// entries replicate at once; writes that arrive meanwhile gather into the next entry.
 async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::mpsc::Receiver<Proposal>) {
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(ENTRIES_IN_FLIGHT_MAX));
     while let Some(first) = queue.recv().await {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
         let mut batch = vec![first];
         let mut count = batch[0].trxs.len();
         while count < BATCH_TRANSACTIONS_MAX {
@@ -343,18 +335,43 @@ async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::
         let Some(agent) = agent.upgrade() else { return };
         let sizes: Vec<usize> = batch.iter().map(|p| p.trxs.len()).collect();
         let (trxs, replies): (Vec<Vec<Value>>, Vec<_>) = batch.into_iter().map(|p| (p.trxs, p.reply)).unzip();
-        let result = agent.replicate(trxs.into_iter().flatten().collect()).await;
-        let mut results = match &result {
-            Ok((_, r)) => r.clone().into_iter(),
-            Err(_) => Vec::new().into_iter(),
-        };
-        for (reply, n) in replies.into_iter().zip(sizes) {
-            let answer = match &result {
-                Ok((index, _)) => Ok((*index, results.by_ref().take(n).collect())),
-                Err(e) => Err(e.clone()),
+        // Submitted here, so entries enter the log in queue order; each is awaited by a task
+        // of its own.
+        let submitted = agent.raft.client_write_ff(Request { trxs: trxs.into_iter().flatten().collect(), now_ms: now_ms() }).await;
+        drop(agent);
+        tokio::spawn(async move {
+            let result = match submitted {
+                Ok(answer) => committed(answer).await,
+                Err(fatal) => Err(AgentError::Fatal(fatal.to_string())),
             };
-            let _ = reply.send(answer);
-        }
+            drop(permit);
+            let mut results = match &result {
+                Ok((_, r)) => r.clone().into_iter(),
+                Err(_) => Vec::new().into_iter(),
+            };
+            for (reply, n) in replies.into_iter().zip(sizes) {
+                let answer = match &result {
+                    Ok((index, _)) => Ok((*index, results.by_ref().take(n).collect())),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = reply.send(answer);
+            }
+        });
+    }
+}
+
+/// Waits for a submitted log entry to be committed and applied.
+async fn committed<E>(
+    answer: impl std::future::Future<Output = Result<Result<ClientWriteResponse<TypeConfig>, ClientWriteError<NodeId, BasicNode>>, E>>,
+) -> WriteResult {
+    let Ok(answer) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), answer).await else {
+        return Err(AgentError::Timeout);
+    };
+    match answer {
+        Ok(Ok(r)) => Ok((r.log_id.index, r.data.results)),
+        Ok(Err(ClientWriteError::ForwardToLeader(f))) => Err(AgentError::NotLeader(f.leader_node.map(|n| n.addr))),
+        Ok(Err(e)) => Err(AgentError::Fatal(e.to_string())),
+        Err(_) => Err(AgentError::Fatal("Raft stopped before answering".into())),
     }
 }
 

@@ -86,11 +86,11 @@ fn get_json<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &[u8]) -> Storag
     }
 }
 
-/// Writes one JSON value, synced.
-fn put_json<T: Serialize>(engine: &Engine, key: &[u8], value: &T) -> StorageResult<()> {
+/// Writes one JSON value; `sync` waits until it is on disk.
+fn put_json<T: Serialize>(engine: &Engine, key: &[u8], value: &T, sync: bool) -> StorageResult<()> {
     let mut b = Batch::default();
     b.put(Space::Meta, key.to_vec(), serde_json::to_vec(value).map_err(|e| StorageIOError::write(io_err(e)))?);
-    engine.write(b, true).map_err(|e| StorageIOError::write(io_err(e)).into())
+    engine.write(b, sync).map_err(|e| StorageIOError::write(io_err(e)).into())
 }
 
 /// The Raft log, vote and committed index in the agent's own engine.
@@ -149,9 +149,6 @@ impl LogStore {
         get_json(&self.engine, key)
     }
 
-    fn put_json<T: Serialize>(&self, key: &[u8], value: &T) -> StorageResult<()> {
-        put_json(&self.engine, key, value)
-    }
 
     fn last_entry(&self) -> StorageResult<Option<Entry<TypeConfig>>> {
         // Log keys sort by index; the last one is the greatest.
@@ -219,7 +216,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> StorageResult<()> {
-        self.put_json(KEY_VOTE, vote).map_err(|_| StorageIOError::write_vote(io_err("cannot save vote")).into())
+        put_json(&self.engine, KEY_VOTE, vote, true).map_err(|_| StorageIOError::write_vote(io_err("cannot save vote")).into())
     }
 
     async fn read_vote(&mut self) -> StorageResult<Option<Vote<NodeId>>> {
@@ -227,7 +224,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> StorageResult<()> {
-        self.put_json(KEY_COMMITTED, &committed)
+        // Not synced: the committed index only saves re-applying entries after a restart, and
+        // a lost one is recomputed from the log. A sync here would sit between a write's
+        // commit and its answer.
+        put_json(&self.engine, KEY_COMMITTED, &committed, false)
     }
 
     async fn read_committed(&mut self) -> StorageResult<Option<LogId<NodeId>>> {
@@ -336,7 +336,7 @@ impl StateMachine {
             let meta = SnapshotMeta { last_log_id: s.last_applied, last_membership: s.membership.clone(), snapshot_id: id };
             (meta, bytes)
         };
-        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()), true)?;
         self.shared.lock().snapshot = Some((meta.clone(), bytes.clone()));
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(bytes)) })
     }
@@ -415,7 +415,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let bytes = snapshot.into_inner();
         let data: SnapshotData =
             serde_json::from_slice(&bytes).map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), io_err(e)))?;
-        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()))?;
+        put_json(&self.engine, KEY_SNAPSHOT, &(meta.clone(), bytes.clone()), true)?;
         {
             let mut s = self.shared.lock();
             s.store = data.store;
