@@ -8,7 +8,7 @@ use errors::{err, ArangoError, ErrorCode, ERROR_NOT_IMPLEMENTED, ERROR_QUERY_BIN
     ERROR_QUERY_DIVISION_BY_ZERO, ERROR_QUERY_VARIABLE_NAME_UNKNOWN, ERROR_RESOURCE_LIMIT};
 use serde_json::{Map, Value};
 
-use crate::ast::{BinaryOp, Expr, ObjectKey, UnaryOp};
+use crate::ast::{BinaryOp, Expansion, Expr, ObjectKey, Quantifier, UnaryOp, CURRENT};
 use crate::functions;
 use crate::value::{compare, like, num, to_number, to_string, truthy};
 
@@ -20,25 +20,83 @@ pub type SubqueryFn<'a> = &'a dyn Fn(&crate::query::Query, &[(String, Value)]) -
 
 pub struct Env<'a> {
     pub binds: &'a Map<String, Value>,
-    pub vars: Vec<(String, Value)>,
+    /// The row's variables, innermost last. Borrowed: evaluating an expression copies only
+    /// the values it returns.
+    pub vars: &'a [(String, Value)],
+    /// Variables bound inside the expression (`CURRENT` in an array expansion), innermost
+    /// last; they hide `vars` of the same name.
+    pub locals: Vec<(String, Value)>,
     pub warnings: Vec<(ErrorCode, String)>,
     /// The executor, for subqueries; without one they are refused.
     pub subquery: Option<SubqueryFn<'a>>,
     /// The query's kill flag, which `SLEEP` watches.
-    pub kill: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    pub kill: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl<'a> Env<'a> {
     pub fn new(binds: &'a Map<String, Value>) -> Env<'a> {
-        Env { binds, vars: Vec::new(), warnings: Vec::new(), subquery: None, kill: None }
+        Env { binds, vars: &[], locals: Vec::new(), warnings: Vec::new(), subquery: None, kill: None }
     }
 
     pub fn warn(&mut self, code: ErrorCode, msg: impl Into<String>) {
         self.warnings.push((code, msg.into()));
     }
+
+    /// A variable's value, innermost binding first.
+    pub fn var(&self, name: &str) -> Option<&Value> {
+        self.locals.iter().rev().chain(self.vars.iter().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+static NULL: Value = Value::Null;
+
+/// The value an attribute path over a variable or bind parameter leads to (`doc.a.b`,
+/// `doc["a"]`, `@p[0]`), borrowed; `None` when `e` is not such a path (or names nothing,
+/// which `eval` then reports).
+fn path<'v>(e: &Expr, env: &'v Env) -> Option<&'v Value> {
+    match e {
+        Expr::Var(name) => env.var(name),
+        Expr::Bind(name) => env.binds.get(name),
+        Expr::Attr(base, name) => Some(match path(base, env)? {
+            Value::Object(m) => m.get(name).unwrap_or(&NULL),
+            _ => &NULL,
+        }),
+        Expr::Index(base, index) => match index.as_ref() {
+            Expr::Value(k) => Some(index_of(path(base, env)?, k).unwrap_or(&NULL)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `base[index]`: an attribute of an object, or an array member counted from the end when
+/// negative.
+fn index_of<'v>(base: &'v Value, index: &Value) -> Option<&'v Value> {
+    match (base, index) {
+        (Value::Object(m), k) => m.get(&to_string(k)),
+        (Value::Array(a), Value::Number(n)) => {
+            let i = n.as_f64().unwrap_or(0.0) as i64;
+            let i = if i < 0 { a.len() as i64 + i } else { i };
+            usize::try_from(i).ok().and_then(|i| a.get(i))
+        }
+        _ => None,
+    }
+}
+
+/// Evaluates `e`, borrowing when it is a path (see [`path`]) and copying nothing.
+fn operand<'v>(e: &Expr, env: &'v mut Env) -> Result<std::borrow::Cow<'v, Value>, ArangoError> {
+    if path(e, env).is_some() {
+        return Ok(std::borrow::Cow::Borrowed(path(e, env).unwrap_or(&NULL)));
+    }
+    eval(e, env).map(std::borrow::Cow::Owned)
 }
 
 pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
+    if matches!(e, Expr::Var(_) | Expr::Attr(..) | Expr::Index(..)) {
+        if let Some(v) = path(e, env) {
+            return Ok(v.clone());
+        }
+    }
     Ok(match e {
         Expr::Value(v) => v.clone(),
         Expr::Array(items) => Value::Array(items.iter().map(|i| eval(i, env)).collect::<Result<_, _>>()?),
@@ -54,18 +112,13 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             }
             Value::Object(m)
         }
-        Expr::Var(name) => env
-            .vars
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'"))?,
+        Expr::Var(name) => env.var(name).cloned().ok_or_else(|| err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'"))?,
         Expr::BindCollection(name) => {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
         }
         Expr::Subquery(q) => match env.subquery {
-            Some(run) => run(q, &env.vars)?,
+            Some(run) if env.locals.is_empty() => run(q, env.vars)?,
+            Some(run) => run(q, &[env.vars, &env.locals].concat())?,
             None => return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries are not allowed here").status(501)),
         },
         Expr::Bind(name) => env
@@ -78,16 +131,9 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             _ => Value::Null,
         },
         Expr::Index(base, index) => {
-            let (base, index) = (eval(base, env)?, eval(index, env)?);
-            match (base, index) {
-                (Value::Object(mut m), k) => m.remove(&to_string(&k)).unwrap_or(Value::Null),
-                (Value::Array(a), Value::Number(n)) => {
-                    let i = n.as_f64().unwrap_or(0.0) as i64;
-                    let i = if i < 0 { a.len() as i64 + i } else { i };
-                    usize::try_from(i).ok().and_then(|i| a.get(i).cloned()).unwrap_or(Value::Null)
-                }
-                _ => Value::Null,
-            }
+            let index = eval(index, env)?;
+            let base = operand(base, env)?;
+            index_of(&base, &index).cloned().unwrap_or(Value::Null)
         }
         Expr::Call(name, args) => {
             let values = args.iter().map(|a| eval(a, env)).collect::<Result<Vec<_>, _>>()?;
@@ -113,7 +159,122 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             }
         }
         Expr::Binary(op, l, r) => binary(*op, l, r, env)?,
+        Expr::Expand(x) => expand(x, env)?,
+        Expr::Question { base, quantifier, filter } => {
+            let Value::Array(items) = eval(base, env)? else { return Ok(Value::Bool(false)) };
+            let bounds = quantifier_bounds(quantifier, env)?;
+            let mut matched = 0;
+            for item in &items {
+                if match filter {
+                    Some(f) => truthy(&with_current(env, item.clone(), |env| eval(f, env))?),
+                    None => true,
+                } {
+                    matched += 1;
+                }
+            }
+            Value::Bool(quantifier.holds(matched, items.len(), bounds))
+        }
+        Expr::ArrayCompare { quantifier, op, lhs, rhs } => {
+            let rhs = eval(rhs, env)?;
+            let Value::Array(items) = eval(lhs, env)? else { return Ok(Value::Bool(false)) };
+            let bounds = quantifier_bounds(quantifier, env)?;
+            let matched = items.iter().filter(|x| compares(*op, x, &rhs)).count();
+            Value::Bool(quantifier.holds(matched, items.len(), bounds))
+        }
     })
+}
+
+/// Evaluates `f` with `CURRENT` bound to `value`.
+fn with_current<T>(env: &mut Env, value: Value, f: impl FnOnce(&mut Env) -> T) -> T {
+    env.locals.push((CURRENT.to_string(), value));
+    let r = f(env);
+    env.locals.pop();
+    r
+}
+
+/// The numbers a quantifier compares the match count with.
+fn quantifier_bounds(q: &Quantifier, env: &mut Env) -> Result<(f64, f64), ArangoError> {
+    Ok(match q {
+        Quantifier::AtLeast(n) | Quantifier::Exactly(n) => {
+            let n = to_number(&eval(n, env)?);
+            (n, n)
+        }
+        Quantifier::Between(low, high) => (to_number(&eval(low, env)?), to_number(&eval(high, env)?)),
+        _ => (0.0, 0.0),
+    })
+}
+
+/// `base[* FILTER … LIMIT … RETURN …]` with its projection.
+fn expand(x: &Expansion, env: &mut Env) -> Result<Value, ArangoError> {
+    let Value::Array(items) = eval(&x.base, env)? else { return Ok(Value::Array(Vec::new())) };
+    let items = flatten(items, x.levels.saturating_sub(1));
+    let (offset, count) = match &x.limit {
+        Some((offset, count)) => (to_number(&eval(offset, env)?).max(0.0) as usize, to_number(&eval(count, env)?).max(0.0) as usize),
+        None => (0, usize::MAX),
+    };
+    let mut out = Vec::new();
+    let mut passed = 0;
+    for item in items {
+        if out.len() >= count {
+            break;
+        }
+        let value = with_current(env, item, |env| -> Result<Option<Value>, ArangoError> {
+            if let Some(f) = &x.filter {
+                if !truthy(&eval(f, env)?) {
+                    return Ok(None);
+                }
+            }
+            passed += 1;
+            if passed <= offset {
+                return Ok(None);
+            }
+            let mut value = match &x.ret {
+                Some(r) => eval(r, env)?,
+                None => env.locals.last().map(|(_, v)| v.clone()).unwrap_or(Value::Null),
+            };
+            if let Some(p) = &x.project {
+                if let Some(last) = env.locals.last_mut() {
+                    last.1 = value;
+                }
+                value = eval(p, env)?;
+            }
+            Ok(Some(value))
+        })?;
+        out.extend(value);
+    }
+    Ok(Value::Array(out))
+}
+
+/// Array members that are arrays themselves are spliced in, `depth` levels deep.
+fn flatten(items: Vec<Value>, depth: usize) -> Vec<Value> {
+    if depth == 0 {
+        return items;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::Array(inner) => out.extend(flatten(inner, depth - 1)),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `a <op> b` for the comparison operators.
+fn compares(op: BinaryOp, a: &Value, b: &Value) -> bool {
+    match op {
+        BinaryOp::Eq => compare(a, b) == Ordering::Equal,
+        BinaryOp::Ne => compare(a, b) != Ordering::Equal,
+        BinaryOp::Lt => compare(a, b) == Ordering::Less,
+        BinaryOp::Le => compare(a, b) != Ordering::Greater,
+        BinaryOp::Gt => compare(a, b) == Ordering::Greater,
+        BinaryOp::Ge => compare(a, b) != Ordering::Less,
+        BinaryOp::In | BinaryOp::NotIn => {
+            let found = matches!(b, Value::Array(items) if items.iter().any(|x| compare(x, a) == Ordering::Equal));
+            found == (op == BinaryOp::In)
+        }
+        _ => false,
+    }
 }
 
 fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
@@ -129,26 +290,28 @@ fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, Aran
         }
         _ => {}
     }
-    let (a, b) = (eval(l, env)?, eval(r, env)?);
+    let a = match path(l, env) {
+        Some(_) => None,
+        None => Some(eval(l, env)?),
+    };
+    let b = match path(r, env) {
+        Some(_) => None,
+        None => Some(eval(r, env)?),
+    };
+    let a = a.as_ref().unwrap_or_else(|| path(l, env).unwrap_or(&NULL));
+    let b = b.as_ref().unwrap_or_else(|| path(r, env).unwrap_or(&NULL));
     Ok(match op {
-        BinaryOp::Eq => Value::Bool(compare(&a, &b) == Ordering::Equal),
-        BinaryOp::Ne => Value::Bool(compare(&a, &b) != Ordering::Equal),
-        BinaryOp::Lt => Value::Bool(compare(&a, &b) == Ordering::Less),
-        BinaryOp::Le => Value::Bool(compare(&a, &b) != Ordering::Greater),
-        BinaryOp::Gt => Value::Bool(compare(&a, &b) == Ordering::Greater),
-        BinaryOp::Ge => Value::Bool(compare(&a, &b) != Ordering::Less),
-        BinaryOp::In | BinaryOp::NotIn => {
-            let found = matches!(&b, Value::Array(items) if items.iter().any(|x| compare(x, &a) == Ordering::Equal));
-            Value::Bool(found == (op == BinaryOp::In))
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::In | BinaryOp::NotIn => {
+            Value::Bool(compares(op, a, b))
         }
         BinaryOp::Like | BinaryOp::NotLike => {
-            Value::Bool(like(&to_string(&a), &to_string(&b), false) == (op == BinaryOp::Like))
+            Value::Bool(like(&to_string(a), &to_string(b), false) == (op == BinaryOp::Like))
         }
         BinaryOp::RegexMatch | BinaryOp::RegexNotMatch => {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "regular expression operators are not built yet").status(501));
         }
         BinaryOp::Range => {
-            let (from, to) = (to_number(&a).trunc(), to_number(&b).trunc());
+            let (from, to) = (to_number(a).trunc(), to_number(b).trunc());
             if (to - from).abs() >= RANGE_ITEMS_MAX {
                 return Err(err!(ERROR_RESOURCE_LIMIT, "range {from}..{to} is too large"));
             }
@@ -156,18 +319,18 @@ fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, Aran
             let n = (to - from).abs() as usize + 1;
             Value::Array((0..n).map(|i| num(from + step * i as f64)).collect())
         }
-        BinaryOp::Add => num(to_number(&a) + to_number(&b)),
-        BinaryOp::Sub => num(to_number(&a) - to_number(&b)),
-        BinaryOp::Mul => num(to_number(&a) * to_number(&b)),
+        BinaryOp::Add => num(to_number(a) + to_number(b)),
+        BinaryOp::Sub => num(to_number(a) - to_number(b)),
+        BinaryOp::Mul => num(to_number(a) * to_number(b)),
         BinaryOp::Div | BinaryOp::Mod => {
-            let d = to_number(&b);
+            let (x, d) = (to_number(a), to_number(b));
             if d == 0.0 {
                 env.warn(ERROR_QUERY_DIVISION_BY_ZERO, "division by zero");
                 Value::Null
             } else if op == BinaryOp::Div {
-                num(to_number(&a) / d)
+                num(x / d)
             } else {
-                num(to_number(&a) % d)
+                num(x % d)
             }
         }
         BinaryOp::And | BinaryOp::Or => Value::Null,

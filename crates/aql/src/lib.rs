@@ -16,7 +16,7 @@ pub mod value;
 use errors::{err, ArangoError, ERROR_BAD_PARAMETER, ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
     ERROR_QUERY_FUNCTION_NAME_UNKNOWN};
 
-use ast::{Expr, ObjectKey};
+use ast::Expr;
 
 /// Parses `RETURN <expression>`, the form of a computed value, and checks it uses only the
 /// bind parameters in `allowed_binds`, no variables, and known functions with the right
@@ -32,20 +32,12 @@ pub fn parse_return_expression(text: &str, allowed_binds: &[&str]) -> Result<Exp
 
 fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
     match e {
-        Expr::Value(_) => Ok(()),
-        Expr::Array(items) => items.iter().try_for_each(|i| check(i, binds)),
-        Expr::Object(members) => members.iter().try_for_each(|(k, v)| {
-            if let ObjectKey::Computed(k) = k {
-                check(k, binds)?;
-            }
-            check(v, binds)
-        }),
-        Expr::BindCollection(_) | Expr::Subquery(_) => Err(err!(ERROR_BAD_PARAMETER, "collections and subqueries are not allowed here")),
-        Expr::Var(name) => Err(err!(ERROR_BAD_PARAMETER, "unknown variable '{name}': only bind parameters {binds:?} may be used")),
-        Expr::Bind(name) if binds.contains(&name.as_str()) => Ok(()),
-        Expr::Bind(name) => Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}")),
-        Expr::Attr(b, _) => check(b, binds),
-        Expr::Index(b, i) => check(b, binds).and_then(|_| check(i, binds)),
+        Expr::BindCollection(_) | Expr::Subquery(_) => return Err(err!(ERROR_BAD_PARAMETER, "collections and subqueries are not allowed here")),
+        Expr::Var(name) if name == ast::CURRENT => {}
+        Expr::Var(name) => return Err(err!(ERROR_BAD_PARAMETER, "unknown variable '{name}': only bind parameters {binds:?} may be used")),
+        Expr::Bind(name) if !binds.contains(&name.as_str()) => {
+            return Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}"))
+        }
         Expr::Call(name, args) => {
             let (min, max) = functions::arity(name)
                 .ok_or_else(|| err!(ERROR_QUERY_FUNCTION_NAME_UNKNOWN, "usage of unknown function '{name}()'"))?;
@@ -56,18 +48,10 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
                     if max == usize::MAX { "unlimited".to_string() } else { max.to_string() }
                 ));
             }
-            args.iter().try_for_each(|a| check(a, binds))
         }
-        Expr::Unary(_, o) => check(o, binds),
-        Expr::Binary(_, l, r) => check(l, binds).and_then(|_| check(r, binds)),
-        Expr::Ternary(c, m, o) => {
-            check(c, binds)?;
-            if let Some(m) = m {
-                check(m, binds)?;
-            }
-            check(o, binds)
-        }
+        _ => {}
     }
+    e.children().into_iter().try_for_each(|c| check(c, binds))
 }
 
 #[cfg(test)]

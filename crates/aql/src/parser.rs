@@ -5,11 +5,13 @@
 use errors::{err, ArangoError, ERROR_QUERY_PARSE};
 use serde_json::{json, Value};
 
-use crate::ast::{BinaryOp, Expr, ObjectKey, UnaryOp};
+use crate::ast::{BinaryOp, Expansion, Expr, ObjectKey, Quantifier, UnaryOp, CURRENT};
 use crate::lexer::{lex, Tok, Token};
 
 /// Deepest nesting of expressions accepted, so hostile input cannot overflow the stack.
 const NESTING_MAX: usize = 100;
+/// Array comparisons (`ALL ==` …) bind more loosely than `==` and more tightly than `&&`.
+const ARRAY_COMPARISON_LEVEL: usize = 3;
 
 pub struct Parser<'a> {
     text: &'a str,
@@ -142,7 +144,20 @@ impl<'a> Parser<'a> {
 
     fn binary(&mut self, min_level: usize) -> Result<Expr, ArangoError> {
         let mut left = self.unary()?;
-        while let Some((op, level, width)) = self.binary_op() {
+        loop {
+            if ARRAY_COMPARISON_LEVEL > min_level && self.at_array_comparison() {
+                let quantifier = self.quantifier_keyword()?.unwrap_or(Quantifier::Any);
+                let Some((op, level, width)) = self.binary_op().filter(|(op, ..)| op.is_comparison()) else {
+                    return Err(self.error(&format!("syntax error, unexpected {}, expecting comparison operator", describe(self.peek()))));
+                };
+                for _ in 0..width {
+                    self.next();
+                }
+                let rhs = self.binary(level)?;
+                left = Expr::ArrayCompare { quantifier, op, lhs: Box::new(left), rhs: Box::new(rhs) };
+                continue;
+            }
+            let Some((op, level, width)) = self.binary_op() else { break };
             if level <= min_level {
                 break;
             }
@@ -181,7 +196,12 @@ impl<'a> Parser<'a> {
     }
 
     fn postfix(&mut self) -> Result<Expr, ArangoError> {
-        let mut e = self.primary()?;
+        let e = self.primary()?;
+        self.postfix_ops(e)
+    }
+
+    /// Attribute and index access, expansions and question marks after `e`.
+    fn postfix_ops(&mut self, mut e: Expr) -> Result<Expr, ArangoError> {
         loop {
             if self.is_op(".") {
                 self.next();
@@ -191,14 +211,121 @@ impl<'a> Parser<'a> {
                     t => return Err(self.error(&format!("syntax error, unexpected {}, expecting attribute name", describe(&t)))),
                 }
             } else if self.is_op("[") {
-                self.next();
-                let index = self.expression()?;
-                self.expect_op("]")?;
-                e = Expr::Index(Box::new(e), Box::new(index));
+                match self.toks.get(self.pos + 1).map(|t| &t.tok) {
+                    Some(Tok::Op("*")) => return self.nested(|p| p.expansion(e)),
+                    Some(Tok::Op("?")) => e = self.nested(|p| p.question(e))?,
+                    _ => {
+                        self.next();
+                        let index = self.expression()?;
+                        self.expect_op("]")?;
+                        e = Expr::Index(Box::new(e), Box::new(index));
+                    }
+                }
             } else {
                 return Ok(e);
             }
         }
+    }
+
+    /// Runs `f` one nesting level deeper, refusing input nested too deeply.
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<Expr, ArangoError>) -> Result<Expr, ArangoError> {
+        self.depth += 1;
+        if self.depth > NESTING_MAX {
+            return Err(self.error("expression nested too deeply"));
+        }
+        let e = f(self);
+        self.depth -= 1;
+        e
+    }
+
+    /// `base[* FILTER … LIMIT … RETURN …]` and the path after it (the cursor is on `[`).
+    fn expansion(&mut self, base: Expr) -> Result<Expr, ArangoError> {
+        self.next();
+        let mut levels = 0;
+        while self.is_op("*") {
+            self.next();
+            levels += 1;
+        }
+        let filter = self.inline_keyword("FILTER")?;
+        let limit = match self.inline_keyword("LIMIT")? {
+            Some(first) if self.is_op(",") => {
+                self.next();
+                Some((first, self.expression()?))
+            }
+            Some(count) => Some((Expr::Value(json!(0)), count)),
+            None => None,
+        };
+        let ret = self.inline_keyword("RETURN")?;
+        self.expect_op("]")?;
+        let current = Expr::Var(CURRENT.into());
+        let project = Some(self.postfix_ops(current.clone())?).filter(|p| *p != current);
+        Ok(Expr::Expand(Box::new(Expansion { base, levels, filter, limit, ret, project })))
+    }
+
+    /// `base[? quantifier FILTER …]` (the cursor is on `[`).
+    fn question(&mut self, base: Expr) -> Result<Expr, ArangoError> {
+        self.next();
+        self.next();
+        let quantifier = if self.is_op("]") || self.is_keyword("FILTER") {
+            Quantifier::Any
+        } else if let Some(q) = self.quantifier_keyword()? {
+            q
+        } else {
+            match self.binary(0)? {
+                Expr::Binary(BinaryOp::Range, low, high) => Quantifier::Between(low, high),
+                n => Quantifier::Exactly(Box::new(n)),
+            }
+        };
+        let filter = self.inline_keyword("FILTER")?.map(Box::new);
+        self.expect_op("]")?;
+        Ok(Expr::Question { base: Box::new(base), quantifier, filter })
+    }
+
+    /// `KEYWORD expression` inside an expansion, when the keyword is next.
+    fn inline_keyword(&mut self, kw: &str) -> Result<Option<Expr>, ArangoError> {
+        if !self.is_keyword(kw) {
+            return Ok(None);
+        }
+        self.next();
+        self.expression().map(Some)
+    }
+
+    /// `ALL`, `ANY`, `NONE` or `AT LEAST (n)` at the cursor, consumed.
+    fn quantifier_keyword(&mut self) -> Result<Option<Quantifier>, ArangoError> {
+        let q = if self.is_keyword("ALL") {
+            Quantifier::All
+        } else if self.is_keyword("ANY") {
+            Quantifier::Any
+        } else if self.is_keyword("NONE") {
+            Quantifier::None
+        } else if self.is_keyword("AT") && self.next_is_keyword("LEAST") {
+            self.next();
+            self.next();
+            self.expect_op("(")?;
+            let n = self.expression()?;
+            self.expect_op(")")?;
+            return Ok(Some(Quantifier::AtLeast(Box::new(n))));
+        } else {
+            return Ok(None);
+        };
+        self.next();
+        Ok(Some(q))
+    }
+
+    fn next_is_keyword(&self, kw: &str) -> bool {
+        matches!(self.toks.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case(kw))
+    }
+
+    /// Whether an array comparison (`ALL ==`, `ANY IN`, `NONE <`, `AT LEAST (n) IN`) starts at
+    /// the cursor.
+    fn at_array_comparison(&self) -> bool {
+        let comparison_at = |i: usize| match self.toks.get(i).map(|t| &t.tok) {
+            Some(Tok::Op(o)) => ["==", "!=", "<", "<=", ">", ">="].contains(o),
+            Some(Tok::Ident(s)) => s.eq_ignore_ascii_case("IN") || s.eq_ignore_ascii_case("NOT"),
+            _ => false,
+        };
+        (["ALL", "ANY", "NONE"].iter().any(|k| self.is_keyword(k)) && comparison_at(self.pos + 1))
+            || (self.is_keyword("AT") && self.next_is_keyword("LEAST"))
     }
 
     fn primary(&mut self) -> Result<Expr, ArangoError> {

@@ -167,3 +167,65 @@ fn warnings_are_collected() {
     let codes: Vec<i32> = env.warnings.iter().map(|(c, _)| c.0).collect();
     assert_eq!(codes, [1562, 1542]);
 }
+
+#[test]
+fn array_operators_match_arangodb_examples() {
+    let users = json!([
+        {"name": "john", "age": 35, "friends": [{"name": "tina", "age": 43}, {"name": "helga", "age": 52}, {"name": "alfred", "age": 34}]},
+        {"name": "yves", "age": 24, "friends": [{"name": "sergei", "age": 27}, {"name": "tiffany", "age": 25}]},
+        {"name": "sandra", "age": 40, "friends": [{"name": "bob", "age": 32}, {"name": "elena", "age": 48}]}
+    ]);
+    let cases = [
+        ("RETURN @doc[*].name", json!(["john", "yves", "sandra"])),
+        ("RETURN @doc[0].friends[*].name", json!(["tina", "helga", "alfred"])),
+        ("RETURN @doc[*].friends[*].name", json!([["tina", "helga", "alfred"], ["sergei", "tiffany"], ["bob", "elena"]])),
+        ("RETURN (@doc[*].friends[*].name)[**]", json!(["tina", "helga", "alfred", "sergei", "tiffany", "bob", "elena"])),
+        ("RETURN [[1, 2], 3, [4, 5], 6][** FILTER CURRENT % 2 == 0]", json!([2, 4, 6])),
+        ("RETURN [[1, [2]], 3][***]", json!([1, 2, 3])),
+        ("RETURN @doc[0].friends[* FILTER CURRENT.age > 40].name", json!(["tina", "helga"])),
+        ("RETURN @doc[0].friends[* LIMIT 1].name", json!(["tina"])),
+        ("RETURN @doc[0].friends[* LIMIT 1, 2].name", json!(["helga", "alfred"])),
+        (
+            "RETURN @doc[0].friends[* FILTER CONTAINS(CURRENT.name, 'a') AND CURRENT.age > 40 LIMIT 2 RETURN CONCAT(CURRENT.name, ' is ', CURRENT.age)]",
+            json!(["tina is 43", "helga is 52"]),
+        ),
+        ("RETURN @doc[2].friends[* RETURN CURRENT.age].x", json!([null, null])),
+        ("RETURN 1[*]", json!([])),
+        ("RETURN [1, 2, 3, 4][? 2 FILTER CURRENT % 2 == 0]", json!(true)),
+        ("RETURN [1, 2, 3, 4][? 3 FILTER CURRENT % 2 == 0]", json!(false)),
+        ("RETURN [1, 2, 3, 4][? 1..2 FILTER CURRENT > 2]", json!(true)),
+        ("RETURN [1, 2, 3, 4][? NONE FILTER CURRENT > 9]", json!(true)),
+        ("RETURN [1, 2, 3, 4][? ALL FILTER CURRENT > 0]", json!(true)),
+        ("RETURN [1, 2, 3, 4][? AT LEAST (3) FILTER CURRENT > 1]", json!(true)),
+        ("RETURN [1][?] && ![][?] && !'x'[?]", json!(true)),
+        ("RETURN [1, 2, 3] ALL IN [2, 3, 4]", json!(false)),
+        ("RETURN [1, 2, 3] ALL IN [1, 2, 3]", json!(true)),
+        ("RETURN [1, 2, 3] NONE IN [3]", json!(false)),
+        ("RETURN [1, 2, 3] NONE IN [23, 42]", json!(true)),
+        ("RETURN [1, 2, 3] ANY IN [4, 5, 6]", json!(false)),
+        ("RETURN [1, 2, 3] ANY IN [1, 42]", json!(true)),
+        ("RETURN [1, 2, 3] ANY == 2", json!(true)),
+        ("RETURN [1, 2, 3] ANY == 4", json!(false)),
+        ("RETURN [1, 2, 3] ANY > 0", json!(true)),
+        ("RETURN [1, 2, 3] ANY <= 1", json!(true)),
+        ("RETURN [1, 2, 3] NONE < 99", json!(false)),
+        ("RETURN [1, 2, 3] NONE > 10", json!(true)),
+        ("RETURN [1, 2, 3] ALL > 2", json!(false)),
+        ("RETURN [1, 2, 3] ALL > 0", json!(true)),
+        ("RETURN [1, 2, 3] ALL >= 3", json!(false)),
+        ("RETURN ['foo', 'bar'] ALL != 'moo'", json!(true)),
+        ("RETURN ['foo', 'bar'] NONE == 'bar'", json!(false)),
+        ("RETURN ['foo', 'bar'] ANY == 'foo'", json!(true)),
+        ("RETURN [1, 2, 3] AT LEAST (2) IN [2, 3, 4]", json!(true)),
+        ("RETURN ['foo', 'bar'] AT LEAST (1+1) == 'foo'", json!(false)),
+        ("RETURN [1, 2] ANY == 2 && 1 + 1 == 2", json!(true)),
+        ("RETURN [3] ALL NOT IN [1, 2]", json!(true)),
+    ];
+    for (text, want) in cases {
+        assert_eq!(run(text, users.clone()), want, "{text}");
+    }
+    for bad in ["RETURN [1] ALL + 2", "RETURN [1][* FILTER]", "RETURN [1][? FILTER CURRENT", "RETURN [1] AT LEAST 2 == 1"] {
+        let e = parse_return_expression(bad, &["doc"]).expect_err(bad);
+        assert_eq!(e.code.0, 1501, "{bad}: {e}");
+    }
+}

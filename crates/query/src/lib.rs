@@ -184,35 +184,9 @@ fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &m
 
 /// Calls `f` with every subquery inside an expression.
 fn subqueries(e: &Expr, f: &mut dyn FnMut(&Query)) {
-    use aql::ast::ObjectKey;
     match e {
         Expr::Subquery(q) => f(q),
-        Expr::Array(items) => items.iter().for_each(|i| subqueries(i, f)),
-        Expr::Object(members) => members.iter().for_each(|(k, v)| {
-            if let ObjectKey::Computed(k) = k {
-                subqueries(k, f);
-            }
-            subqueries(v, f);
-        }),
-        Expr::Attr(b, _) => subqueries(b, f),
-        Expr::Index(b, i) => {
-            subqueries(b, f);
-            subqueries(i, f);
-        }
-        Expr::Call(_, args) => args.iter().for_each(|a| subqueries(a, f)),
-        Expr::Unary(_, o) => subqueries(o, f),
-        Expr::Binary(_, l, r) => {
-            subqueries(l, f);
-            subqueries(r, f);
-        }
-        Expr::Ternary(c, m, o) => {
-            subqueries(c, f);
-            if let Some(m) = m {
-                subqueries(m, f);
-            }
-            subqueries(o, f);
-        }
-        Expr::Value(_) | Expr::Var(_) | Expr::Bind(_) | Expr::BindCollection(_) => {}
+        e => e.children().into_iter().for_each(|c| subqueries(c, f)),
     }
 }
 
@@ -273,19 +247,12 @@ impl<'a> Executor<'a> {
         Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts, started, steps: 0, gathered_bytes: 0 }
     }
 
-    fn env(&self, row: &Row) -> Env<'a> {
-        let mut env = Env::new(self.binds);
-        env.vars = row.clone();
-        env.kill = self.opts.kill.clone();
-        env
-    }
-
     /// Evaluates an expression in a row; subqueries run through this executor.
     fn eval(&mut self, e: &Expr, row: &Row) -> Result<Value> {
         let store = self.store;
         let db = self.db;
         let binds = self.binds;
-        let opts = self.opts.clone();
+        let opts = &self.opts;
         let started = self.started;
         let sub_stats = std::cell::RefCell::new(Stats::default());
         let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
@@ -301,7 +268,9 @@ impl<'a> Executor<'a> {
             s.filtered += ex.stats.filtered;
             Ok(Value::Array(out))
         };
-        let mut env = self.env(row);
+        let mut env = Env::new(binds);
+        env.vars = row;
+        env.kill = opts.kill.as_deref();
         env.subquery = Some(&run_sub);
         let v = eval(e, &mut env);
         self.warnings.append(&mut env.warnings);
