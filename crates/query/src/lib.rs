@@ -324,6 +324,18 @@ impl<'a> Executor<'a> {
         match op {
             Op::For { var, source, .. } => {
                 if let Some(col) = self.collection_of(source, &row)? {
+                    if let Some(access) = index_access(var, ops.get(i + 1), col.info.read().is_edge()) {
+                        let name = col.name();
+                        for (key, doc) in self.index_lookup(&col, &access, &row)? {
+                            self.stats.scanned_index += 1;
+                            let mut r = row.clone();
+                            r.push((var.clone(), doc.to_value(&name, &key)?));
+                            if !self.step(ops, i + 1, r, states, out)? {
+                                return Ok(false);
+                            }
+                        }
+                        return Ok(true);
+                    }
                     let mut after: Option<String> = None;
                     loop {
                         let batch = self.store.documents_after(&col, after.as_deref(), SCAN_BATCH_DOCUMENTS)?;
@@ -669,6 +681,38 @@ impl<'a> Executor<'a> {
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
+    /// The documents an index finds for `access` (see [`index_access`]).
+    fn index_lookup(&mut self, col: &Collection, access: &IndexAccess, row: &Row) -> Result<Vec<(String, docstore::StoredDoc)>> {
+        let wanted = match (self.eval(access.operand, row)?, access.list) {
+            (Value::Array(items), true) => items,
+            (_, true) => Vec::new(),
+            (v, false) => vec![v],
+        };
+        // Index order, each value once, as ArangoDB looks up `IN` lists.
+        let mut wanted: Vec<String> = wanted.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        wanted.sort();
+        wanted.dedup();
+        match access.attribute {
+            "_key" | "_id" => {
+                let prefix = format!("{}/", col.name());
+                let keys: Vec<&str> = wanted
+                    .iter()
+                    .filter_map(|w| if access.attribute == "_id" { w.strip_prefix(&prefix) } else { Some(w.as_str()) })
+                    .collect();
+                let docs = self.store.get_documents(col, &keys)?;
+                Ok(keys.into_iter().zip(docs).filter_map(|(k, d)| d.map(|d| (k.to_string(), d))).collect())
+            }
+            _ => {
+                let dir = if access.attribute == "_from" { docstore::keys::Direction::Out } else { docstore::keys::Direction::In };
+                let mut found = Vec::new();
+                for vertex in &wanted {
+                    found.extend(self.store.edges(col, vertex, &[dir])?);
+                }
+                Ok(found)
+            }
+        }
+    }
+
     fn collection_of(&mut self, e: &Expr, row: &Row) -> Result<Option<Arc<Collection>>> {
         let name = match e {
             Expr::Var(n) if !row.iter().any(|(v, _)| v == n) => n.clone(),
@@ -682,6 +726,70 @@ impl<'a> Executor<'a> {
             .collection(&name)
             .map(Some)
             .map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))
+    }
+}
+
+/// An index that serves a `FOR` over a collection: the primary index for `_key` or `_id`,
+/// the edge index for `_from` or `_to`, compared with `==` or `IN` in the `FILTER` right
+/// after the loop to a value that does not depend on the loop variable. The `FILTER` still
+/// runs on what the index finds, so other conditions in it keep working.
+struct IndexAccess<'q> {
+    attribute: &'q str,
+    operand: &'q Expr,
+    /// `IN`: the operand is a list of values.
+    list: bool,
+}
+
+fn index_access<'q>(var: &str, next: Option<&'q Op>, edge_collection: bool) -> Option<IndexAccess<'q>> {
+    let Some(Op::Filter(cond)) = next else { return None };
+    let mut conjuncts = vec![cond];
+    let mut found: Option<IndexAccess> = None;
+    while let Some(c) = conjuncts.pop() {
+        let Expr::Binary(op, l, r) = c else { continue };
+        let (attribute, operand, list) = match op {
+            aql::ast::BinaryOp::And => {
+                conjuncts.push(r);
+                conjuncts.push(l);
+                continue;
+            }
+            aql::ast::BinaryOp::Eq => match (attribute_of(l, var), attribute_of(r, var)) {
+                (Some(a), None) => (a, &**r, false),
+                (None, Some(a)) => (a, &**l, false),
+                _ => continue,
+            },
+            aql::ast::BinaryOp::In => match attribute_of(l, var) {
+                Some(a) => (a, &**r, true),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let primary = matches!(attribute, "_key" | "_id");
+        let usable = primary || (edge_collection && matches!(attribute, "_from" | "_to"));
+        if !usable || mentions(operand, var) {
+            continue;
+        }
+        // The primary index is the better choice when both apply.
+        if found.as_ref().is_none_or(|f| primary && !matches!(f.attribute, "_key" | "_id")) {
+            found = Some(IndexAccess { attribute, operand, list });
+        }
+    }
+    found
+}
+
+/// `var.<attribute>` → the attribute.
+fn attribute_of<'q>(e: &'q Expr, var: &str) -> Option<&'q str> {
+    match e {
+        Expr::Attr(base, name) if matches!(&**base, Expr::Var(v) if v == var) => Some(name),
+        _ => None,
+    }
+}
+
+/// Whether `e` may read variable `var` (subqueries are assumed to).
+fn mentions(e: &Expr, var: &str) -> bool {
+    match e {
+        Expr::Var(v) => v == var,
+        Expr::Subquery(_) => true,
+        e => e.children().into_iter().any(|c| mentions(c, var)),
     }
 }
 

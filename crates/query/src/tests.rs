@@ -174,3 +174,37 @@ fn random_queries_never_panic() {
     // Nothing written by accident.
     assert_eq!(s.count(&db.collection("c").unwrap()).unwrap(), 100);
 }
+
+#[test]
+fn primary_and_edge_lookups_use_indexes() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let run_stats = |text: &str, binds: Value| {
+        let binds: Map<String, Value> = binds.as_object().cloned().unwrap_or_default();
+        let out = run(&s, &db, text, &binds, &Options::default()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        (out.results, out.stats.scanned_index, out.stats.scanned_full)
+    };
+    let (r, index, full) = run_stats("FOR d IN c FILTER d._key == 'k007' RETURN d.value", json!({}));
+    assert_eq!((r, index, full), (vec![json!(7)], 1, 0));
+    let (r, index, full) = run_stats("FOR d IN c FILTER 'c/k008' == d._id RETURN d.value", json!({}));
+    assert_eq!((r, index, full), (vec![json!(8)], 1, 0));
+    // The rest of the condition still applies to what the index finds.
+    let (r, index, _) = run_stats("FOR d IN c FILTER d._key IN @keys && d.value > 3 RETURN d.value", json!({"keys": ["k009", "k002", "nope", "k009", 5]}));
+    assert_eq!((r, index), (vec![json!(9)], 2));
+    let (r, index, full) = run_stats("FOR k IN ['k001', 'k099'] FOR d IN c FILTER d._key == k RETURN d.value", json!({}));
+    assert_eq!((r, index, full), (vec![json!(1), json!(99)], 2, 0));
+    // A condition on the loop variable itself cannot use the index.
+    let (r, _, full) = run_stats("FOR d IN c FILTER d._key == CONCAT('k00', d.group) RETURN d.value", json!({}));
+    assert_eq!((r, full), (vec![json!(0), json!(1), json!(2)], 100));
+
+    let edges = s.create_collection(&db, &json!({"name": "e", "type": 3})).unwrap();
+    let items = [("c/k001", "c/k002"), ("c/k001", "c/k003"), ("c/k002", "c/k001")]
+        .iter()
+        .map(|(f, t)| docstore::WriteItem { body: json!({"_from": f, "_to": t}), key: None, if_match: None })
+        .collect();
+    s.write_documents(&edges, docstore::WriteKind::Insert(docstore::OverwriteMode::Conflict), items, &Default::default()).unwrap();
+    let (r, index, full) = run_stats("FOR e IN e FILTER e._from == 'c/k001' SORT e._to RETURN e._to", json!({}));
+    assert_eq!((r, index, full), (vec![json!("c/k002"), json!("c/k003")], 2, 0));
+    let (r, index, _) = run_stats("FOR e IN e FILTER e._to == 'c/k001' RETURN e._from", json!({}));
+    assert_eq!((r, index), (vec![json!("c/k002")], 1));
+}
