@@ -10,7 +10,7 @@
 //! This is the first, thin execution path of the AQL issue: no optimizer and no indexes
 //! beyond the primary one yet.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,6 +60,23 @@ pub struct Options {
     pub memory_limit_bytes: usize,
     /// Set from elsewhere to stop the query with `ERROR_QUERY_KILLED`.
     pub kill: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// `optimizer.rules`: `-name` turns a rule off, `-all` turns all off, `+name` back on.
+    pub optimizer_rules: Vec<String>,
+}
+
+impl Options {
+    /// Whether the optimizer rule `name` may be applied.
+    pub fn rule_enabled(&self, name: &str) -> bool {
+        let mut on = true;
+        for r in &self.optimizer_rules {
+            match r.split_at_checked(1) {
+                Some(("-", n)) if n == name || n == "all" => on = false,
+                Some(("+", n)) if n == name || n == "all" => on = true,
+                _ => {}
+            }
+        }
+        on
+    }
 }
 
 /// The memory a query may use when the client sets no `memoryLimit`, so that no query can
@@ -68,7 +85,30 @@ pub const MEMORY_LIMIT_BYTES_DEFAULT: usize = 1 << 30;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { full_count: false, wait_for_sync: false, max_runtime: None, memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT, kill: None }
+        Options {
+            full_count: false,
+            wait_for_sync: false,
+            max_runtime: None,
+            memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT,
+            kill: None,
+            optimizer_rules: Vec::new(),
+        }
+    }
+}
+
+/// Sorting with a following LIMIT trims its rows once it holds twice this many (or twice the
+/// LIMIT's reach, when larger).
+const SORT_LIMIT_TRIM_MIN: usize = 512;
+
+fn row_bytes(row: &Row) -> usize {
+    row.iter().map(|(k, v)| k.len() + approx_bytes(v)).sum()
+}
+
+/// Whether `e` reads any variable (or runs a subquery).
+fn mentions_any_variable(e: &Expr) -> bool {
+    match e {
+        Expr::Var(_) | Expr::Subquery(_) => true,
+        e => e.children().into_iter().any(mentions_any_variable),
     }
 }
 
@@ -228,6 +268,14 @@ struct Executor<'a> {
     steps: u64,
     /// Approximate bytes of rows gathered by blocking operations.
     gathered_bytes: usize,
+    /// For each `FOR` over a collection (by operation index), the attributes its documents are
+    /// read with when the query needs only some of them (`None`: whole documents).
+    projections: HashMap<usize, Option<Arc<Vec<String>>>>,
+    /// Where a projected loop variable is read whole after all: `(operation index, variable,
+    /// collection)`. Its document is fetched there by `_key` (late materialisation).
+    materialize: Vec<(usize, String, Arc<Collection>)>,
+    /// [`Executor::sort_bound`] for each SORT, once known.
+    sort_bounds: HashMap<usize, Option<usize>>,
 }
 
 /// How many rows pass between checks of `maxRuntime`.
@@ -244,7 +292,20 @@ enum State {
 
 impl<'a> Executor<'a> {
     fn new(store: &'a Store, db: &'a Database, binds: &'a Map<String, Value>, opts: Options, started: Instant) -> Executor<'a> {
-        Executor { store, db, binds, stats: Stats::default(), warnings: Vec::new(), opts, started, steps: 0, gathered_bytes: 0 }
+        Executor {
+            store,
+            db,
+            binds,
+            stats: Stats::default(),
+            warnings: Vec::new(),
+            opts,
+            started,
+            steps: 0,
+            gathered_bytes: 0,
+            projections: HashMap::new(),
+            materialize: Vec::new(),
+            sort_bounds: HashMap::new(),
+        }
     }
 
     /// Evaluates an expression in a row; subqueries run through this executor.
@@ -321,15 +382,24 @@ impl<'a> Executor<'a> {
             // A modification as the last operation returns nothing.
             return Ok(true);
         };
+        if self.materialize.iter().any(|(at, ..)| *at == i) {
+            self.materialize_row(i, &mut row)?;
+        }
         match op {
             Op::For { var, source, .. } => {
                 if let Some(col) = self.collection_of(source, &row)? {
-                    if let Some(access) = index_access(var, ops.get(i + 1), col.info.read().is_edge()) {
+                    let projection = self.projection(ops, i, var, &col);
+                    let read = |doc: &docstore::StoredDoc, name: &str, key: &str| match &projection {
+                        Some(attrs) => doc.project(name, key, attrs),
+                        None => doc.to_value(name, key),
+                    };
+                    let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
+                    if let Some(access) = access {
                         let name = col.name();
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
                             self.stats.scanned_index += 1;
                             let mut r = row.clone();
-                            r.push((var.clone(), doc.to_value(&name, &key)?));
+                            r.push((var.clone(), read(&doc, &name, &key)?));
                             if !self.step(ops, i + 1, r, states, out)? {
                                 return Ok(false);
                             }
@@ -345,7 +415,7 @@ impl<'a> Executor<'a> {
                         for (key, doc) in batch {
                             self.stats.scanned_full += 1;
                             let mut r = row.clone();
-                            r.push((var.clone(), doc.to_value(&name, &key)?));
+                            r.push((var.clone(), read(&doc, &name, &key)?));
                             if !self.step(ops, i + 1, r, states, out)? {
                                 return Ok(false);
                             }
@@ -409,7 +479,7 @@ impl<'a> Executor<'a> {
                 if matches!(states[i], State::None) {
                     states[i] = State::Gather(Vec::new());
                 }
-                self.gathered_bytes += row.iter().map(|(k, v)| k.len() + approx_bytes(v)).sum::<usize>();
+                self.gathered_bytes += row_bytes(&row);
                 if self.gathered_bytes > self.opts.memory_limit_bytes {
                     return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
                 }
@@ -418,6 +488,18 @@ impl<'a> Executor<'a> {
                         return Err(err!(ERROR_RESOURCE_LIMIT, "query gathers more than {GATHERED_ROWS_MAX} rows in one operation"));
                     }
                     rows.push(row);
+                    // sort-limit: a SORT that feeds a constant LIMIT keeps only the rows that
+                    // can still make it past the LIMIT, sorting now and then.
+                    if let Op::Sort(keys) = op {
+                        if rows.len() >= 2 * SORT_LIMIT_TRIM_MIN {
+                            if let Some(bound) = self.sort_bound(ops, i).filter(|b| rows.len() >= 2 * b.max(&SORT_LIMIT_TRIM_MIN)) {
+                                let mut kept = self.sort_rows(keys, std::mem::take(rows))?;
+                                let dropped: usize = kept.drain(bound.min(kept.len())..).map(|r| row_bytes(&r)).sum();
+                                self.gathered_bytes = self.gathered_bytes.saturating_sub(dropped);
+                                *rows = kept;
+                            }
+                        }
+                    }
                 }
                 Ok(true)
             }
@@ -441,23 +523,7 @@ impl<'a> Executor<'a> {
     /// Runs a blocking operation over everything it gathered, and the rest after it.
     fn finish(&mut self, ops: &[Op], i: usize, rows: Vec<Row>, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
         let next: Vec<Row> = match &ops[i] {
-            Op::Sort(keys) => {
-                let mut keyed = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &r)).collect::<Result<_>>()?;
-                    keyed.push((k, r));
-                }
-                keyed.sort_by(|(a, _), (b, _)| {
-                    for (idx, (x, y)) in a.iter().zip(b).enumerate() {
-                        let c = compare(x, y);
-                        if c != std::cmp::Ordering::Equal {
-                            return if keys[idx].1 { c } else { c.reverse() };
-                        }
-                    }
-                    std::cmp::Ordering::Equal
-                });
-                keyed.into_iter().map(|(_, r)| r).collect()
-            }
+            Op::Sort(keys) => self.sort_rows(keys, rows)?,
             Op::Collect(c) => self.collect(c, rows)?,
             op => self.modify(op, rows)?,
         };
@@ -467,6 +533,50 @@ impl<'a> Executor<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// Rows in the order of SORT `keys` (stable: equal rows keep their order).
+    fn sort_rows(&mut self, keys: &[(Expr, bool)], rows: Vec<Row>) -> Result<Vec<Row>> {
+        let mut keyed = Vec::with_capacity(rows.len());
+        for r in rows {
+            let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &r)).collect::<Result<_>>()?;
+            keyed.push((k, r));
+        }
+        keyed.sort_by(|(a, _), (b, _)| {
+            for (idx, (x, y)) in a.iter().zip(b).enumerate() {
+                let c = compare(x, y);
+                if c != std::cmp::Ordering::Equal {
+                    return if keys[idx].1 { c } else { c.reverse() };
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// How many sorted rows the SORT at `i` must keep when a LIMIT with a constant offset and
+    /// count follows it (`offset + count`); `None` when it must keep all.
+    fn sort_bound(&mut self, ops: &[Op], i: usize) -> Option<usize> {
+        if let Some(b) = self.sort_bounds.get(&i) {
+            return *b;
+        }
+        let b = self.compute_sort_bound(ops, i);
+        self.sort_bounds.insert(i, b);
+        b
+    }
+
+    fn compute_sort_bound(&mut self, ops: &[Op], i: usize) -> Option<usize> {
+        if self.opts.full_count || !self.opts.rule_enabled("sort-limit") {
+            return None;
+        }
+        let Some(Op::Limit { offset, count }) = ops.get(i + 1) else { return None };
+        let constant = |e: &Expr| !mentions_any_variable(e);
+        if !constant(offset) || !constant(count) {
+            return None;
+        }
+        let offset = self.eval(offset, &Row::new()).ok()?.as_u64()?;
+        let count = self.eval(count, &Row::new()).ok()?.as_u64()?;
+        usize::try_from(offset.saturating_add(count)).ok()
     }
 
     fn collect(&mut self, c: &Collect, rows: Vec<Row>) -> Result<Vec<Row>> {
@@ -681,6 +791,39 @@ impl<'a> Executor<'a> {
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
+    /// The attributes the `FOR` at `i` needs of its documents, when not all (see
+    /// [`projection`]); decided once per loop.
+    fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>) -> Option<Arc<Vec<String>>> {
+        if let Some(p) = self.projections.get(&i) {
+            return p.clone();
+        }
+        let rules = ["reduce-extraction-to-projection", "late-document-materialization"].map(|r| self.opts.rule_enabled(r));
+        let p = projection(ops, i, var).filter(|(_, whole_at)| rules[0] && (whole_at.is_none() || rules[1])).map(|(attrs, whole_at)| {
+            if let Some(at) = whole_at {
+                self.materialize.push((at, var.to_string(), col.clone()));
+            }
+            Arc::new(attrs)
+        });
+        self.projections.insert(i, p.clone());
+        p
+    }
+
+    /// Replaces projected documents by whole ones where operation `i` needs them.
+    fn materialize_row(&mut self, i: usize, row: &mut Row) -> Result<()> {
+        for (at, var, col) in &self.materialize {
+            if *at != i {
+                continue;
+            }
+            let Some((_, value)) = row.iter_mut().rev().find(|(n, _)| n == var) else { continue };
+            let Some(key) = value.get("_key").and_then(Value::as_str).map(str::to_string) else { continue };
+            // A document the query removed meanwhile stays as it was read.
+            if let Some(doc) = self.store.get_document(col, &key)? {
+                *value = doc.to_value(&col.name(), &key)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The documents an index finds for `access` (see [`index_access`]).
     fn index_lookup(&mut self, col: &Collection, access: &IndexAccess, row: &Row) -> Result<Vec<(String, docstore::StoredDoc)>> {
         let wanted = match (self.eval(access.operand, row)?, access.list) {
@@ -774,6 +917,81 @@ fn index_access<'q>(var: &str, next: Option<&'q Op>, edge_collection: bool) -> O
         }
     }
     found
+}
+
+/// Which top-level attributes of a `FOR` loop's documents (variable `var`, operation `i`) the
+/// rest of the query reads, when it reads the documents only through such attributes up to
+/// some operation: then the loop reads just those attributes (and `_key`), and the whole
+/// document is fetched by key at the operation that needs it, if any (the second value).
+/// `None` when the operation right after the loop needs whole documents already.
+fn projection(ops: &[Op], i: usize, var: &str) -> Option<(Vec<String>, Option<usize>)> {
+    let mut attrs = BTreeSet::from(["_key".to_string()]);
+    let mut whole_at = None;
+    for (j, op) in ops.iter().enumerate().skip(i + 1) {
+        let whole = match op {
+            // INTO without an expression and KEEP take whole rows.
+            Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty() => true,
+            op => op_expressions(op).into_iter().any(|e| reads_whole(e, var, &mut attrs)),
+        };
+        if whole {
+            whole_at = Some(j);
+            break;
+        }
+        if matches!(op, Op::Collect(_)) {
+            // The loop variable is out of scope after COLLECT.
+            break;
+        }
+    }
+    if whole_at == Some(i + 1) {
+        return None;
+    }
+    Some((attrs.into_iter().collect(), whole_at))
+}
+
+/// Whether `e` reads variable `var` other than as `var.attribute` (or `var["attribute"]`);
+/// the attributes it reads go into `attrs`.
+fn reads_whole(e: &Expr, var: &str, attrs: &mut BTreeSet<String>) -> bool {
+    match e {
+        Expr::Attr(base, name) if matches!(&**base, Expr::Var(v) if v == var) => {
+            attrs.insert(name.clone());
+            false
+        }
+        Expr::Index(base, index) if matches!(&**base, Expr::Var(v) if v == var) => match &**index {
+            Expr::Value(Value::String(name)) => {
+                attrs.insert(name.clone());
+                false
+            }
+            _ => true,
+        },
+        Expr::Var(v) => v == var,
+        Expr::Subquery(_) => mentions(e, var),
+        e => e.children().into_iter().any(|c| reads_whole(c, var, attrs)),
+    }
+}
+
+/// The expressions of an operation.
+fn op_expressions(op: &Op) -> Vec<&Expr> {
+    fn opt(o: &Option<Expr>) -> Vec<&Expr> {
+        o.iter().collect()
+    }
+    match op {
+        Op::For { source, options, .. } => [vec![source], opt(options)].concat(),
+        Op::Let { expr, .. } | Op::Filter(expr) | Op::Return { expr, .. } => vec![expr],
+        Op::Sort(keys) => keys.iter().map(|(e, _)| e).collect(),
+        Op::Limit { offset, count } => vec![offset, count],
+        Op::Collect(c) => {
+            let mut v: Vec<&Expr> = c.groups.iter().chain(&c.aggregates).map(|(_, e)| e).collect();
+            v.extend(c.into.iter().filter_map(|(_, e)| e.as_ref()));
+            v.extend(c.options.iter());
+            v
+        }
+        Op::Insert { doc, collection, options } => [vec![doc, collection], opt(options)].concat(),
+        Op::Update { key, with, collection, options } | Op::Replace { key, with, collection, options } => {
+            [vec![key, collection], opt(with), opt(options)].concat()
+        }
+        Op::Remove { key, collection, options } => [vec![key, collection], opt(options)].concat(),
+        Op::Upsert { search, insert, update, collection, options, .. } => [vec![search, insert, update, collection], opt(options)].concat(),
+    }
 }
 
 /// `var.<attribute>` → the attribute.

@@ -105,6 +105,9 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         }
     }
     let mut opts = query::Options { full_count: options["fullCount"] == true, ..query::Options::default() };
+    if let Some(rules) = options["optimizer"]["rules"].as_array() {
+        opts.optimizer_rules = rules.iter().filter_map(Value::as_str).map(str::to_string).collect();
+    }
     if let Some(t) = options.get("maxRuntime").and_then(Value::as_f64).filter(|t| *t > 0.0) {
         opts.max_runtime = Some(Duration::from_secs_f64(t.min(TTL_S_MAX)));
     }
