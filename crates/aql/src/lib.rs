@@ -72,3 +72,5 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod function_tests;
