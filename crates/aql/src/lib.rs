@@ -56,3 +56,5 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod function_tests;
