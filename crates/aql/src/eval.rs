@@ -308,7 +308,11 @@ fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, Aran
             Value::Bool(like(&to_string(a), &to_string(b), false) == (op == BinaryOp::Like))
         }
         BinaryOp::RegexMatch | BinaryOp::RegexNotMatch => {
-            return Err(err!(ERROR_NOT_IMPLEMENTED, "regular expression operators are not built yet").status(501));
+            let args = vec![a.clone(), b.clone()];
+            match functions::call("REGEX_TEST", args, env)? {
+                Value::Bool(m) => Value::Bool(m == (op == BinaryOp::RegexMatch)),
+                other => other,
+            }
         }
         BinaryOp::Range => {
             let (from, to) = (to_number(a).trunc(), to_number(b).trunc());

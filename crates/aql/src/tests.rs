@@ -42,6 +42,8 @@ fn operators_follow_aql_precedence_and_semantics() {
         ("RETURN 1..3", json!([1, 2, 3])),
         ("RETURN {a: 1, 'b c': [true, null], [CONCAT('d', 1)]: 2}", json!({"a": 1, "b c": [true, null], "d1": 2})),
         ("RETURN NOT true", json!(false)),
+        ("RETURN 'foo' =~ '^f[o].$'", json!(true)),
+        ("RETURN 'foo' !~ '[a-z]+bar$'", json!(true)),
         ("RETURN /* comment */ 0x10 + 0b11 // end", json!(19)),
     ];
     for (text, want) in cases {
