@@ -287,7 +287,17 @@ enum State {
     /// Rows that reached a LIMIT so far.
     Limit { seen: u64 },
     Gather(Vec<Row>),
+    /// A COLLECT without INTO: its groups so far, by canonical key, in arrival order.
+    Groups(HashMap<String, Group>),
     Distinct(HashSet<String>),
+}
+
+/// One COLLECT group gathered without keeping its rows: the key, the row count, and each
+/// AGGREGATE's argument values.
+struct Group {
+    key: Vec<Value>,
+    count: u64,
+    values: Vec<Vec<Value>>,
 }
 
 impl<'a> Executor<'a> {
@@ -347,13 +357,32 @@ impl<'a> Executor<'a> {
         self.step(&q.ops, 0, row, &mut states, out)?;
         // Operations that waited for all their input go on now, in order.
         for i in 0..q.ops.len() {
-            if !matches!(states[i], State::Gather(_)) {
-                continue;
-            }
-            if let State::Gather(rows) = std::mem::replace(&mut states[i], State::None) {
-                if !self.finish(&q.ops, i, rows, &mut states, out)? {
-                    break;
+            let rows = match std::mem::replace(&mut states[i], State::None) {
+                State::Gather(rows) => rows,
+                State::Groups(groups) => {
+                    let Op::Collect(c) = &q.ops[i] else { continue };
+                    self.collected(c, groups.into_values().collect())?
                 }
+                // A COLLECT without groups makes one row even when nothing reached it.
+                State::None if matches!(&q.ops[i], Op::Collect(c) if c.groups.is_empty()) => {
+                    let Op::Collect(c) = &q.ops[i] else { continue };
+                    if c.into.is_none() && c.keep.is_empty() {
+                        self.collected(c, Vec::new())?
+                    } else {
+                        self.collect(c, Vec::new())?
+                    }
+                }
+                other => {
+                    states[i] = other;
+                    continue;
+                }
+            };
+            let more = match &q.ops[i] {
+                Op::Collect(c) if c.into.is_none() && c.keep.is_empty() => self.pass_on(&q.ops, i, rows, &mut states, out)?,
+                _ => self.finish(&q.ops, i, rows, &mut states, out)?,
+            };
+            if !more {
+                break;
             }
         }
         // fullCount: the rows that reached the query's first LIMIT.
@@ -474,6 +503,33 @@ impl<'a> Executor<'a> {
                 }
                 let more = self.step(ops, i + 1, row, states, out)?;
                 Ok(more && (self.opts.full_count || seen < end))
+            }
+            Op::Collect(c) if c.into.is_none() && c.keep.is_empty() => {
+                // Grouped as rows arrive; only the groups are kept.
+                let key: Vec<Value> = c.groups.iter().map(|(_, e)| self.eval(e, &row)).collect::<Result<_>>()?;
+                let values: Vec<Value> = c.aggregates.iter().map(|(_, e)| self.aggregate_argument(e, &row)).collect::<Result<_>>()?;
+                if matches!(states[i], State::None) {
+                    states[i] = State::Groups(HashMap::new());
+                }
+                let State::Groups(groups) = &mut states[i] else { return Ok(true) };
+                let canonical_key = serde_json::to_string(&key).unwrap_or_default();
+                let added: usize = values.iter().map(approx_bytes).sum();
+                let group = match groups.get_mut(&canonical_key) {
+                    Some(g) => g,
+                    None => {
+                        self.gathered_bytes += canonical_key.len() * 2;
+                        groups.entry(canonical_key).or_insert(Group { key, count: 0, values: vec![Vec::new(); c.aggregates.len()] })
+                    }
+                };
+                group.count += 1;
+                for (slot, v) in group.values.iter_mut().zip(values) {
+                    slot.push(v);
+                }
+                self.gathered_bytes += added;
+                if self.gathered_bytes > self.opts.memory_limit_bytes {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
+                }
+                Ok(true)
             }
             Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
                 if matches!(states[i], State::None) {
@@ -621,13 +677,56 @@ impl<'a> Executor<'a> {
         Ok(out)
     }
 
-    /// `AGGREGATE x = FUNC(expr)`: the function applied to the expression over a group.
-    fn aggregate(&mut self, e: &Expr, members: &[Row]) -> Result<Value> {
+    /// The rows a COLLECT without INTO makes of its groups, sorted by group key.
+    fn collected(&mut self, c: &Collect, mut groups: Vec<Group>) -> Result<Vec<Row>> {
+        if groups.is_empty() && c.groups.is_empty() {
+            groups.push(Group { key: Vec::new(), count: 0, values: vec![Vec::new(); c.aggregates.len()] });
+        }
+        groups.sort_by(|a, b| compare(&Value::Array(a.key.clone()), &Value::Array(b.key.clone())));
+        let mut out = Vec::with_capacity(groups.len());
+        for g in groups {
+            let mut row: Row = c.groups.iter().map(|(v, _)| v.clone()).zip(g.key).collect();
+            for ((var, e), values) in c.aggregates.iter().zip(g.values) {
+                row.push((var.clone(), self.aggregate_values(e, values)?));
+            }
+            if let Some(var) = &c.count_into {
+                row.push((var.clone(), json!(g.count)));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// Hands rows on to the operations after `i`.
+    fn pass_on(&mut self, ops: &[Op], i: usize, rows: Vec<Row>, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        for r in rows {
+            if !self.step(ops, i + 1, r, states, out)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The argument of `AGGREGATE x = FUNC(arg)` in a row.
+    fn aggregate_argument(&mut self, e: &Expr, row: &Row) -> Result<Value> {
         let Expr::Call(name, args) = e else {
             return Err(err!(errors::ERROR_QUERY_PARSE, "AGGREGATE expects a function call such as SUM(x)"));
         };
         let arg = args.first().ok_or_else(|| err!(errors::ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH, "{name}() needs an argument"))?;
-        let values = members.iter().map(|m| self.eval(arg, m)).collect::<Result<Vec<_>>>()?;
+        self.eval(arg, row)
+    }
+
+    /// `AGGREGATE x = FUNC(expr)`: the function applied to the expression over a group.
+    fn aggregate(&mut self, e: &Expr, members: &[Row]) -> Result<Value> {
+        let values = members.iter().map(|m| self.aggregate_argument(e, m)).collect::<Result<Vec<_>>>()?;
+        self.aggregate_values(e, values)
+    }
+
+    /// `FUNC` of `AGGREGATE x = FUNC(…)` over the argument's values in a group.
+    fn aggregate_values(&mut self, e: &Expr, values: Vec<Value>) -> Result<Value> {
+        let Expr::Call(name, _) = e else {
+            return Err(err!(errors::ERROR_QUERY_PARSE, "AGGREGATE expects a function call such as SUM(x)"));
+        };
         let f = match name.as_str() {
             "LENGTH" | "COUNT" => return Ok(json!(values.len())),
             "SUM" | "MIN" | "MAX" | "AVERAGE" | "AVG" | "UNIQUE" => name.as_str(),

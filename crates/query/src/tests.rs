@@ -237,3 +237,15 @@ fn sort_limit_keeps_only_what_the_limit_needs() {
     let e = run(&s, &db, text, &Map::new(), &Options { memory_limit_bytes: 100_000, ..plain }).unwrap_err();
     assert_eq!(e.code.0, 32);
 }
+
+#[test]
+fn collect_without_groups_makes_one_row_even_from_nothing() {
+    let (_d, s) = setup();
+    assert_eq!(q(&s, "FOR d IN [] COLLECT WITH COUNT INTO n RETURN n", json!({})), [json!(0)]);
+    assert_eq!(q(&s, "FOR d IN c FILTER d.value < 0 COLLECT AGGREGATE m = MAX(d.value) RETURN m", json!({})), [Value::Null]);
+    assert_eq!(q(&s, "FOR d IN c FILTER d.value < 0 COLLECT g = d.group WITH COUNT INTO n RETURN n", json!({})), Vec::<Value>::new());
+    let r = q(&s, "FOR d IN c COLLECT g = d.group AGGREGATE n = COUNT(1), top = MAX(d.value) RETURN [g, n, top]", json!({}));
+    assert_eq!(r, [json!([0, 34, 99]), json!([1, 33, 97]), json!([2, 33, 98])]);
+    let r = q(&s, "LET x = (FOR d IN c FILTER d.value > 200 COLLECT WITH COUNT INTO n RETURN n) RETURN x", json!({}));
+    assert_eq!(r, [json!([0])]);
+}
