@@ -417,12 +417,12 @@ impl<'a> Executor<'a> {
         match op {
             Op::For { var, source, .. } => {
                 if let Some(col) = self.collection_of(source, &row)? {
-                    let projection = self.projection(ops, i, var, &col);
+                    let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
+                    let projection = self.projection(ops, i, var, &col, access.is_some());
                     let read = |doc: &docstore::StoredDoc, name: &str, key: &str| match &projection {
                         Some(attrs) => doc.project(name, key, attrs),
                         None => doc.to_value(name, key),
                     };
-                    let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
                     if let Some(access) = access {
                         let name = col.name();
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
@@ -891,13 +891,15 @@ impl<'a> Executor<'a> {
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
-    /// [`projection`]); decided once per loop.
-    fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>) -> Option<Arc<Vec<String>>> {
+    /// [`projection`]); decided once per loop. A loop that reads few documents through an
+    /// index (`indexed`) reads them whole rather than fetch them again later.
+    fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>, indexed: bool) -> Option<Arc<Vec<String>>> {
         if let Some(p) = self.projections.get(&i) {
             return p.clone();
         }
         let rules = ["reduce-extraction-to-projection", "late-document-materialization"].map(|r| self.opts.rule_enabled(r));
-        let p = projection(ops, i, var).filter(|(_, whole_at)| rules[0] && (whole_at.is_none() || rules[1])).map(|(attrs, whole_at)| {
+        let late_ok = rules[1] && !indexed;
+        let p = projection(ops, i, var).filter(|(_, whole_at)| rules[0] && (whole_at.is_none() || late_ok)).map(|(attrs, whole_at)| {
             if let Some(at) = whole_at {
                 self.materialize.push((at, var.to_string(), col.clone()));
             }
