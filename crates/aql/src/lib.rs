@@ -10,6 +10,7 @@ pub mod eval;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+pub mod print;
 pub mod query;
 pub mod value;
 

@@ -96,6 +96,16 @@ impl Default for Options {
     }
 }
 
+/// The LIMIT's offset and count when the SORT at `i` feeds a LIMIT with constant ones and the
+/// `sort-limit` rule applies.
+fn sort_limit<'q>(ops: &'q [Op], i: usize, opts: &Options) -> Option<(&'q Expr, &'q Expr)> {
+    if opts.full_count || !opts.rule_enabled("sort-limit") {
+        return None;
+    }
+    let Some(Op::Limit { offset, count }) = ops.get(i + 1) else { return None };
+    (!mentions_any_variable(offset) && !mentions_any_variable(count)).then_some((offset, count))
+}
+
 /// Sorting with a following LIMIT trims its rows once it holds twice this many (or twice the
 /// LIMIT's reach, when larger).
 const SORT_LIMIT_TRIM_MIN: usize = 512;
@@ -230,21 +240,39 @@ fn subqueries(e: &Expr, f: &mut dyn FnMut(&Query)) {
     }
 }
 
-/// Every `@name` in the query must be bound and every bound value used (errors 1551/1552).
-fn check_binds(text: &str, binds: &Map<String, Value>) -> Result<()> {
-    let tokens = aql::lexer::lex(text).map_err(|(m, l, c)| err!(errors::ERROR_QUERY_PARSE, "{m} at position {l}:{c}"))?;
-    let mut used = HashSet::new();
-    for t in tokens {
-        match t.tok {
-            aql::lexer::Tok::Bind(n) => {
-                used.insert(n);
-            }
-            aql::lexer::Tok::BindCollection(n) => {
-                used.insert(format!("@{n}"));
-            }
-            _ => {}
+/// The bind parameters a query text names (`@@coll` as `@coll`), each once, in order.
+pub fn bind_parameters(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in aql::lexer::lex(text).unwrap_or_default() {
+        let name = match t.tok {
+            aql::lexer::Tok::Bind(n) => n,
+            aql::lexer::Tok::BindCollection(n) => format!("@{n}"),
+            _ => continue,
+        };
+        if !out.contains(&name) {
+            out.push(name);
         }
     }
+    out
+}
+
+/// The optimizer rules Rango applies, under ArangoDB's names.
+pub const RULES: &[&str] = &["use-indexes", "reduce-extraction-to-projection", "late-document-materialization", "sort-limit"];
+
+/// The execution plan of a parsed query (`POST /_api/explain`).
+pub fn explain(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<plan::Plan> {
+    check_binds(text, binds)?;
+    plan::plan(store, db, query, binds, opts)
+}
+
+/// The AST of a parsed query in ArangoDB's format (`POST /_api/query`).
+pub fn ast_json(query: &Query) -> Value {
+    aql::print::query_ast(query)
+}
+
+/// Every `@name` in the query must be bound and every bound value used (errors 1551/1552).
+fn check_binds(text: &str, binds: &Map<String, Value>) -> Result<()> {
+    let used: HashSet<String> = bind_parameters(text).into_iter().collect();
     for name in &used {
         if !binds.contains_key(name) {
             return Err(err!(ERROR_QUERY_BIND_PARAMETER_MISSING, "no value specified for declared bind parameter '{name}'"));
@@ -622,14 +650,7 @@ impl<'a> Executor<'a> {
     }
 
     fn compute_sort_bound(&mut self, ops: &[Op], i: usize) -> Option<usize> {
-        if self.opts.full_count || !self.opts.rule_enabled("sort-limit") {
-            return None;
-        }
-        let Some(Op::Limit { offset, count }) = ops.get(i + 1) else { return None };
-        let constant = |e: &Expr| !mentions_any_variable(e);
-        if !constant(offset) || !constant(count) {
-            return None;
-        }
+        let (offset, count) = sort_limit(ops, i, &self.opts)?;
         let offset = self.eval(offset, &Row::new()).ok()?.as_u64()?;
         let count = self.eval(count, &Row::new()).ok()?.as_u64()?;
         usize::try_from(offset.saturating_add(count)).ok()
@@ -891,15 +912,12 @@ impl<'a> Executor<'a> {
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
-    /// [`projection`]); decided once per loop. A loop that reads few documents through an
-    /// index (`indexed`) reads them whole rather than fetch them again later.
+    /// [`chosen_projection`]); decided once per loop.
     fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>, indexed: bool) -> Option<Arc<Vec<String>>> {
         if let Some(p) = self.projections.get(&i) {
             return p.clone();
         }
-        let rules = ["reduce-extraction-to-projection", "late-document-materialization"].map(|r| self.opts.rule_enabled(r));
-        let late_ok = rules[1] && !indexed;
-        let p = projection(ops, i, var).filter(|(_, whole_at)| rules[0] && (whole_at.is_none() || late_ok)).map(|(attrs, whole_at)| {
+        let p = chosen_projection(ops, i, var, &self.opts, indexed).map(|(attrs, whole_at)| {
             if let Some(at) = whole_at {
                 self.materialize.push((at, var.to_string(), col.clone()));
             }
@@ -1049,6 +1067,13 @@ fn projection(ops: &[Op], i: usize, var: &str) -> Option<(Vec<String>, Option<us
     Some((attrs.into_iter().collect(), whole_at))
 }
 
+/// [`projection`] as the rules in `opts` allow it. A loop that reads few documents through an
+/// index (`indexed`) reads them whole rather than fetch them again later.
+fn chosen_projection(ops: &[Op], i: usize, var: &str, opts: &Options, indexed: bool) -> Option<(Vec<String>, Option<usize>)> {
+    let late_ok = opts.rule_enabled("late-document-materialization") && !indexed;
+    projection(ops, i, var).filter(|(_, whole_at)| opts.rule_enabled("reduce-extraction-to-projection") && (whole_at.is_none() || late_ok))
+}
+
 /// Whether `e` reads variable `var` other than as `var.attribute` (or `var["attribute"]`);
 /// the attributes it reads go into `attrs`.
 fn reads_whole(e: &Expr, var: &str, attrs: &mut BTreeSet<String>) -> bool {
@@ -1130,6 +1155,8 @@ fn key_selector(v: Value) -> Value {
 fn canonical(v: &Value) -> String {
     v.to_string()
 }
+
+pub mod plan;
 
 #[cfg(test)]
 mod tests;

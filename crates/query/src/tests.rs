@@ -249,3 +249,39 @@ fn collect_without_groups_makes_one_row_even_from_nothing() {
     let r = q(&s, "LET x = (FOR d IN c FILTER d.value > 200 COLLECT WITH COUNT INTO n RETURN n) RETURN x", json!({}));
     assert_eq!(r, [json!([0])]);
 }
+
+/// Explain output against golden files in `crates/query/golden/` (run with
+/// `RANGO_UPDATE_GOLDEN=1` to rewrite them after a deliberate change, and read the diff).
+#[test]
+fn explain_matches_golden_files() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    s.create_collection(&db, &json!({"name": "e", "type": 3})).unwrap();
+    let cases = [
+        ("seed", "FOR doc IN c FILTER doc.value % 2 == 0 SORT doc.value ASC LIMIT 10 RETURN doc"),
+        ("key-lookup", "FOR k IN @keys FOR doc IN c FILTER doc._key == k RETURN doc"),
+        ("collect", "FOR doc IN c COLLECT g = doc.group AGGREGATE top = MAX(doc.value) WITH COUNT INTO n RETURN {g, n, top}"),
+        ("edges-subquery", "FOR d IN c LET out = (FOR e IN e FILTER e._from == d._id RETURN e._to) FILTER LENGTH(out) > 0 RETURN [d._key, out]"),
+        ("modification", "FOR i IN 1..3 INSERT {value: i} INTO c RETURN NEW._key"),
+        ("no-rules", "FOR doc IN c FILTER doc._key IN ['k001', 'k002'] RETURN doc.value"),
+    ];
+    let update = std::env::var("RANGO_UPDATE_GOLDEN").is_ok();
+    for (name, text) in cases {
+        let binds: Map<String, Value> = json!({"keys": ["k001"]}).as_object().cloned().unwrap();
+        let binds = if text.contains("@keys") { binds } else { Map::new() };
+        let opts = Options { optimizer_rules: if name == "no-rules" { vec!["-all".into()] } else { Vec::new() }, ..Options::default() };
+        let plan = crate::plan::plan(&s, &db, &crate::parse(text).unwrap(), &binds, &opts).unwrap();
+        let got = plan.to_text(text);
+        let path = format!("{}/golden/explain-{name}.txt", env!("CARGO_MANIFEST_DIR"));
+        if update {
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(got, want, "{name}: explain differs from {path}");
+        // The JSON form has ArangoDB's keys.
+        let j = plan.to_json();
+        for k in ["nodes", "rules", "collections", "variables", "estimatedCost", "estimatedNrItems", "isModificationQuery"] {
+            assert!(j.get(k).is_some(), "{name}: no {k}");
+        }
+    }
+}

@@ -42,7 +42,7 @@ fn echo_and_unknown_and_not_built_routes() {
     assert_eq!(r.body["requestType"], "POST");
     assert_eq!(r.body["parameters"]["a"], "1");
     assert_eq!(s.get("/_api/nothing-here").error(), (404, 404));
-    assert_eq!(s.post("/_api/explain", json!({"query": "RETURN 1"})).error(), (501, 9));
+    assert_eq!(s.post("/_api/view", json!({"name": "v"})).error(), (501, 9));
     assert_eq!(s.call("PATCH", "/_api/version", None).error(), (405, 405));
 }
 
@@ -507,6 +507,38 @@ fn review_regressions() {
     s.post("/_api/document/rf?isRestore=true", json!({"_key": "r", "_rev": restored}));
     let later = s.patch("/_api/document/rf/r", json!({"v": 1})).body["_rev"].as_str().unwrap().to_string();
     assert!(common::rev_value(&later) > common::rev_value(restored));
+}
+
+#[test]
+fn explain_parse_and_rules() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    s.post("/_api/document/c", json!([{"_key": "a", "v": 1}, {"_key": "b", "v": 2}]));
+    let r = s.post("/_api/explain", json!({"query": "FOR d IN c FILTER d._key == @k RETURN d.v", "bindVars": {"k": "a"}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let plan = &r.body["plan"];
+    let types: Vec<&str> = plan["nodes"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["SingletonNode", "IndexNode", "CalculationNode", "FilterNode", "CalculationNode", "ReturnNode"]);
+    assert_eq!(plan["rules"], json!(["reduce-extraction-to-projection", "use-indexes"]));
+    assert_eq!(plan["collections"], json!([{"name": "c", "type": "read"}]));
+    assert_eq!((plan["isModificationQuery"].clone(), plan["nodes"][1]["dependencies"].clone()), (json!(false), json!([1])));
+    // The plan is what runs: the cursor reads through the index.
+    let run = s.post("/_api/cursor", json!({"query": "FOR d IN c FILTER d._key == @k RETURN d.v", "bindVars": {"k": "a"}}));
+    assert_eq!((run.body["result"].clone(), run.body["extra"]["stats"]["scannedIndex"].clone()), (json!([1]), json!(1)));
+    let r = s.post("/_api/explain", json!({"query": "FOR d IN c RETURN d", "options": {"allPlans": true, "optimizer": {"rules": ["-all"]}}}));
+    assert_eq!((r.status, r.body["plans"].as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(s.post("/_api/explain", json!({"query": "FOR d IN nope RETURN d"})).error(), (404, 1203));
+    assert_eq!(s.post("/_api/explain", json!({"query": "FOR d IN"})).error(), (400, 1501));
+    assert_eq!(s.post("/_api/explain", json!({"query": "RETURN @x"})).error(), (400, 1551));
+
+    let r = s.post("/_api/query", json!({"query": "FOR d IN c FILTER d.v > @min RETURN d"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["parsed"].clone(), r.body["collections"].clone(), r.body["bindVars"].clone()), (json!(true), json!(["c"]), json!(["min"])));
+    assert_eq!(r.body["ast"][0]["type"], "root");
+    assert_eq!(r.body["ast"][0]["subNodes"][0]["type"], "for");
+    assert_eq!(s.post("/_api/query", json!({"query": "INVALID QUERY"})).error(), (400, 1501));
+    let r = s.get("/_api/query/rules");
+    assert!(r.body.as_array().unwrap().iter().any(|rule| rule["name"] == "use-indexes"), "{}", r.body);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, agency, collection, cursor, database, document, import, index, query, users};
+use crate::api::{admin, agency, collection, cursor, database, document, explain, import, index, query, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -150,6 +150,9 @@ fn table() -> Vec<Entry> {
         (M::POST, "/_api/cursor/:id", cursor::next, Db(Ro)),
         (M::POST, "/_api/cursor/:id/:batch", cursor::batch, Db(Ro)),
         (M::DELETE, "/_api/cursor/:id", cursor::delete, Db(Ro)),
+        (M::POST, "/_api/explain", explain::explain, Db(Ro)),
+        (M::POST, "/_api/query", explain::parse, Db(Ro)),
+        (M::GET, "/_api/query/rules", explain::rules, Db(Ro)),
         (M::GET, "/_api/query/current", query::current, Db(Ro)),
         (M::GET, "/_api/query/slow", query::slow, Db(Ro)),
         (M::DELETE, "/_api/query/slow", query::clear_slow, Db(Rw)),
@@ -246,7 +249,7 @@ impl Default for Router {
 /// ArangoDB API families Rango does not serve yet. Requests to them get 501 with
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
-    "/_api/query", "/_api/query-cache", "/_api/query-plan-cache", "/_api/explain", "/_api/index", "/_api/transaction",
+    "/_api/query", "/_api/query-cache", "/_api/query-plan-cache", "/_api/index", "/_api/transaction",
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",

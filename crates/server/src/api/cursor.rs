@@ -73,10 +73,19 @@ fn extra_json(out: &query::Outcome) -> Value {
     json!({"stats": stats, "warnings": out.warnings})
 }
 
-/// `POST /_api/cursor`.
-pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+/// A query from a request body (`query`, `bindVars`, `options`), parsed, with the caller's
+/// access to its collections checked: what `/_api/cursor` and `/_api/explain` start from.
+pub struct Prepared {
+    pub db: std::sync::Arc<docstore::Database>,
+    pub text: String,
+    pub binds: Map<String, Value>,
+    pub parsed: aql::query::Query,
+    pub options: Value,
+    pub opts: query::Options,
+}
+
+pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
     let db = api::database(ctx, req)?;
-    let body = req.json()?;
     let text = match body.get("query") {
         Some(Value::String(q)) if !q.trim().is_empty() => q.clone(),
         Some(Value::String(_)) => return Err(err!(ERROR_QUERY_EMPTY, "query is empty")),
@@ -88,12 +97,6 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         Some(_) => return Err(err!(errors::ERROR_QUERY_BIND_PARAMETERS_INVALID, "bindVars must be an object")),
     };
     let options = body.get("options").cloned().unwrap_or(json!({}));
-    let batch_size = match body.get("batchSize") {
-        None | Some(Value::Null) => BATCH_SIZE_DEFAULT,
-        Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
-    };
-    let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
-    let started = Instant::now();
     let parsed = query::parse(&text)?;
     // The caller needs read access to every collection the query reads, write to those it writes.
     if let Some(grants) = api::caller_grants(ctx, req) {
@@ -114,6 +117,19 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     if let Some(m) = body.get("memoryLimit").and_then(Value::as_u64).filter(|m| *m > 0) {
         opts.memory_limit_bytes = (m as usize).min(query::MEMORY_LIMIT_BYTES_DEFAULT);
     }
+    Ok(Prepared { db, text, binds, parsed, options, opts })
+}
+
+/// `POST /_api/cursor`.
+pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
+    let body = req.json()?;
+    let started = Instant::now();
+    let Prepared { db, text, binds, parsed, options, mut opts } = prepare(ctx, req, &body)?;
+    let batch_size = match body.get("batchSize") {
+        None | Some(Value::Null) => BATCH_SIZE_DEFAULT,
+        Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
+    };
+    let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
     let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
     opts.kill = Some(ticket.kill.clone());
     let out = query::execute(&ctx.store, &db, &text, &parsed, &binds, &opts, started);

@@ -6,6 +6,7 @@ pub mod collection;
 pub mod cursor;
 pub mod database;
 pub mod document;
+pub mod explain;
 pub mod import;
 pub mod index;
 pub mod query;
