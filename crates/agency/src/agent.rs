@@ -80,7 +80,18 @@ type WriteResult = Result<(u64, Vec<TrxResult>), AgentError>;
 /// One client's write waiting for the next batch.
 struct Proposal {
     trxs: Vec<Value>,
-    reply: tokio::sync::oneshot::Sender<WriteResult>,
+    reply: tokio::sync::oneshot::Sender<Proposed>,
+}
+
+/// openraft's answer to one log entry.
+type RaftAnswer = tokio::sync::oneshot::Receiver<Result<ClientWriteResponse<TypeConfig>, ClientWriteError<NodeId, BasicNode>>>;
+
+/// What a writer hears from the proposer: its results when its entry carried other writers'
+/// too, or, when the entry is its alone, openraft's answer to await itself (one task
+/// hand-over fewer on the way back) with the entry's in-flight permit.
+enum Proposed {
+    Done(WriteResult),
+    Alone(RaftAnswer, tokio::sync::OwnedSemaphorePermit),
 }
 
 /// Writes queued for batching at most; past this, writers wait for room.
@@ -171,7 +182,15 @@ impl Agent {
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.proposals.send(Proposal { trxs, reply }).await.map_err(|_| AgentError::Fatal("agent stopped".into()))?;
-        answer.await.unwrap_or_else(|_| Err(AgentError::Fatal("agent stopped".into())))
+        match answer.await {
+            Ok(Proposed::Done(result)) => result,
+            Ok(Proposed::Alone(answer, permit)) => {
+                let result = committed(answer).await;
+                drop(permit);
+                result
+            }
+            Err(_) => Err(AgentError::Fatal("agent stopped".into())),
+        }
     }
 
     /// Makes sure this agent leads and has applied everything committed before the call.
@@ -335,15 +354,27 @@ async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::
         let Some(agent) = agent.upgrade() else { return };
         let sizes: Vec<usize> = batch.iter().map(|p| p.trxs.len()).collect();
         let (trxs, replies): (Vec<Vec<Value>>, Vec<_>) = batch.into_iter().map(|p| (p.trxs, p.reply)).unzip();
-        // Submitted here, so entries enter the log in queue order; each is awaited by a task
-        // of its own.
+        // Submitted here, so entries enter the log in queue order.
         let submitted = agent.raft.client_write_ff(Request { trxs: trxs.into_iter().flatten().collect(), now_ms: now_ms() }).await;
         drop(agent);
+        let answer = match submitted {
+            Ok(answer) => answer,
+            Err(fatal) => {
+                for reply in replies {
+                    let _ = reply.send(Proposed::Done(Err(AgentError::Fatal(fatal.to_string()))));
+                }
+                continue;
+            }
+        };
+        if replies.len() == 1 {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Proposed::Alone(answer, permit));
+            }
+            continue;
+        }
+        // A task of its own waits for the entry and hands each writer its results.
         tokio::spawn(async move {
-            let result = match submitted {
-                Ok(answer) => committed(answer).await,
-                Err(fatal) => Err(AgentError::Fatal(fatal.to_string())),
-            };
+            let result = committed(answer).await;
             drop(permit);
             let mut results = match &result {
                 Ok((_, r)) => r.clone().into_iter(),
@@ -354,16 +385,14 @@ async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::
                     Ok((index, _)) => Ok((*index, results.by_ref().take(n).collect())),
                     Err(e) => Err(e.clone()),
                 };
-                let _ = reply.send(answer);
+                let _ = reply.send(Proposed::Done(answer));
             }
         });
     }
 }
 
 /// Waits for a submitted log entry to be committed and applied.
-async fn committed<E>(
-    answer: impl std::future::Future<Output = Result<Result<ClientWriteResponse<TypeConfig>, ClientWriteError<NodeId, BasicNode>>, E>>,
-) -> WriteResult {
+async fn committed(answer: RaftAnswer) -> WriteResult {
     let Ok(answer) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), answer).await else {
         return Err(AgentError::Timeout);
     };

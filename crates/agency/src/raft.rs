@@ -97,52 +97,11 @@ fn put_json<T: Serialize>(engine: &Engine, key: &[u8], value: &T, sync: bool) ->
 #[derive(Clone)]
 pub struct LogStore {
     engine: Arc<Engine>,
-    syncer: Arc<Syncer>,
-}
-
-/// Group commit for log appends: appends are written at once and acknowledged to openraft
-/// only after a write-ahead-log sync that may cover many of them. openraft runs `append`
-/// inside its core task, on an async worker; syncing on a thread of our own keeps that
-/// worker (one of two here) from stalling for every fsync, and lets replication start while
-/// the leader's own sync is under way.
-struct Syncer {
-    pending: Mutex<Vec<LogFlushed<TypeConfig>>>,
-    wake: parking_lot::Condvar,
-}
-
-impl Syncer {
-    fn start(engine: Arc<Engine>) -> Arc<Syncer> {
-        let syncer = Arc::new(Syncer { pending: Mutex::new(Vec::new()), wake: parking_lot::Condvar::new() });
-        let weak = Arc::downgrade(&syncer);
-        std::thread::Builder::new()
-            .name("agency-wal-sync".into())
-            .spawn(move || loop {
-                let Some(s) = weak.upgrade() else { return };
-                let batch = {
-                    let mut pending = s.pending.lock();
-                    if pending.is_empty() {
-                        // Wake up now and then to notice that the store is gone.
-                        s.wake.wait_for(&mut pending, std::time::Duration::from_millis(100));
-                    }
-                    std::mem::take(&mut *pending)
-                };
-                if batch.is_empty() {
-                    continue;
-                }
-                let result = engine.sync_wal().map_err(|e| e.to_string());
-                for cb in batch {
-                    cb.log_io_completed(result.clone().map_err(std::io::Error::other));
-                }
-            })
-            .expect("start the WAL sync thread");
-        syncer
-    }
 }
 
 impl LogStore {
     pub fn new(engine: Arc<Engine>) -> LogStore {
-        let syncer = Syncer::start(engine.clone());
-        LogStore { engine, syncer }
+        LogStore { engine }
     }
 
     fn get_json<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> StorageResult<Option<T>> {
@@ -244,15 +203,19 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let bytes = serde_json::to_vec(&e).map_err(|err| StorageIOError::write_log_entry(e.log_id, io_err(err)))?;
             b.put(Space::Meta, log_key(e.log_id.index), bytes);
         }
-        // Written now, acknowledged after the next WAL sync: an entry the leader counts as
-        // replicated is on disk.
-        if let Err(e) = self.engine.write(b, false) {
-            callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
-            return Err(StorageIOError::write_logs(io_err(e)).into());
-        }
-        self.syncer.pending.lock().push(callback);
-        self.syncer.wake.notify_one();
-        Ok(())
+        // openraft 0.9 waits for this append to be on disk before it does anything else
+        // (replication included), so the write is synced right here: a sync thread would only
+        // add two thread wake-ups to every write. The worker is handed back to the runtime
+        // meanwhile, so the agent's other tasks keep running.
+        let engine = self.engine.clone();
+        let written = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            tokio::task::block_in_place(|| engine.write(b, true))
+        } else {
+            engine.write(b, true)
+        };
+        let result = written.map_err(|e| e.to_string());
+        callback.log_io_completed(result.clone().map_err(std::io::Error::other));
+        result.map_err(|e| StorageIOError::write_logs(io_err(e)).into())
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> StorageResult<()> {

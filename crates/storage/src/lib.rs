@@ -171,12 +171,6 @@ impl Engine {
             .unwrap_or(0)
     }
 
-    /// Forces the write-ahead log to disk: after it returns, every write made before the call
-    /// survives a crash. Lets a caller write without sync and sync many writes at once.
-    pub fn sync_wal(&self) -> Result<()> {
-        Ok(self.db.flush_wal(true)?)
-    }
-
     /// Flushes every key space's memtable to disk files.
     pub fn flush(&self) -> Result<()> {
         for space in Space::ALL {
