@@ -47,6 +47,8 @@ pub struct Outcome {
     pub stats: Stats,
     pub warnings: Vec<Value>,
     pub execution_time_s: f64,
+    /// With `profile` 2: what each operation of the query did.
+    pub op_profile: Vec<plan::OpProfile>,
 }
 
 #[derive(Clone)]
@@ -62,6 +64,8 @@ pub struct Options {
     pub kill: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// `optimizer.rules`: `-name` turns a rule off, `-all` turns all off, `+name` back on.
     pub optimizer_rules: Vec<String>,
+    /// `profile`: 2 counts what each operation does.
+    pub profile: u8,
 }
 
 impl Options {
@@ -92,6 +96,7 @@ impl Default for Options {
             memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT,
             kill: None,
             optimizer_rules: Vec::new(),
+            profile: 0,
         }
     }
 }
@@ -147,6 +152,9 @@ pub fn parse(text: &str) -> Result<Query> {
 pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
     check_binds(text, binds)?;
     let mut ex = Executor::new(store, db, binds, opts.clone(), started);
+    if opts.profile >= 2 {
+        ex.op_profile = vec![plan::OpProfile::default(); query.ops.len()];
+    }
     let mut results = Vec::new();
     let limit = opts.memory_limit_bytes;
     let mut used = 0usize;
@@ -163,6 +171,7 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
         stats: ex.stats,
         warnings: ex.warnings.iter().map(|(c, m)| json!({"code": c.0, "message": m})).collect(),
         execution_time_s: started.elapsed().as_secs_f64(),
+        op_profile: ex.op_profile,
     })
 }
 
@@ -304,6 +313,8 @@ struct Executor<'a> {
     materialize: Vec<(usize, String, Arc<Collection>)>,
     /// [`Executor::sort_bound`] for each SORT, once known.
     sort_bounds: HashMap<usize, Option<usize>>,
+    /// With `profile` 2, what each operation did (empty otherwise).
+    op_profile: Vec<plan::OpProfile>,
 }
 
 /// How many rows pass between checks of `maxRuntime`.
@@ -343,6 +354,7 @@ impl<'a> Executor<'a> {
             projections: HashMap::new(),
             materialize: Vec::new(),
             sort_bounds: HashMap::new(),
+            op_profile: Vec::new(),
         }
     }
 
@@ -423,7 +435,24 @@ impl<'a> Executor<'a> {
     }
 
     /// Hands one row to operation `i`. Returns false when no more input is wanted.
-    fn step(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+    fn step(&mut self, ops: &[Op], i: usize, row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        if self.op_profile.is_empty() {
+            return self.step_op(ops, i, row, states, out);
+        }
+        if let Some(previous) = i.checked_sub(1).and_then(|p| self.op_profile.get_mut(p)) {
+            previous.items += 1;
+        }
+        if i >= self.op_profile.len() {
+            return self.step_op(ops, i, row, states, out);
+        }
+        let started = Instant::now();
+        self.op_profile[i].calls += 1;
+        let more = self.step_op(ops, i, row, states, out);
+        self.op_profile[i].inclusive_s += started.elapsed().as_secs_f64();
+        more
+    }
+
+    fn step_op(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
         self.steps += 1;
         if self.steps.is_multiple_of(RUNTIME_CHECK_STEPS) {
             if let Some(max) = self.opts.max_runtime {
@@ -598,6 +627,9 @@ impl<'a> Executor<'a> {
                             return Ok(true);
                         }
                     }
+                }
+                if let Some(p) = self.op_profile.get_mut(i) {
+                    p.items += 1;
                 }
                 out(v)
             }

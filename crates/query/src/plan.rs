@@ -39,6 +39,8 @@ pub struct Node {
     pub comment: String,
     /// The node type's own JSON attributes.
     pub fields: Map<String, Value>,
+    /// The operation of the (outermost) query the node belongs to, for profiles.
+    pub op: Option<usize>,
 }
 
 /// An estimate for a list whose length is unknown before running, as ArangoDB assumes.
@@ -58,6 +60,9 @@ struct Builder<'a> {
     items: f64,
     cost: f64,
     depth: usize,
+    /// The outermost query's operation being planned (`None` inside subqueries).
+    op: Option<usize>,
+    in_subquery: bool,
 }
 
 /// Plans a parsed query.
@@ -74,6 +79,8 @@ pub fn plan(store: &Store, db: &Database, query: &Query, binds: &Map<String, Val
         items: 1.0,
         cost: 0.0,
         depth: 0,
+        op: None,
+        in_subquery: false,
     };
     b.add("SingletonNode", "ROOT".into(), Map::new(), 1.0);
     b.ops(&query.ops)?;
@@ -100,6 +107,7 @@ impl Builder<'_> {
             depth: self.depth,
             comment,
             fields,
+            op: self.op,
         });
         self.last = Some(id);
         id
@@ -171,6 +179,9 @@ impl Builder<'_> {
 
     fn ops(&mut self, ops: &[Op]) -> Result<()> {
         for (i, op) in ops.iter().enumerate() {
+            if !self.in_subquery {
+                self.op = Some(i);
+            }
             match op {
                 Op::For { var, source, .. } => self.for_loop(ops, i, var, source)?,
                 Op::Let { var, expr: Expr::Subquery(q) } => self.subquery(var, q)?,
@@ -300,7 +311,10 @@ impl Builder<'_> {
         let (depth, outer_items) = (self.depth, self.items);
         self.add("SubqueryStartNode", "LET ( /* subquery begin */".into(), Map::new(), items);
         self.depth += 1;
+        let (outer_op, was_in) = (self.op, self.in_subquery);
+        (self.op, self.in_subquery) = (None, true);
         self.ops(&q.ops)?;
+        (self.op, self.in_subquery) = (outer_op, was_in);
         self.scope.truncate(scope);
         self.depth = depth;
         let out = self.declare(var);
@@ -401,7 +415,36 @@ fn constant_len(e: &Expr) -> Option<f64> {
     }
 }
 
+/// What one operation of a query did, counted while it ran (`profile` 2).
+#[derive(Clone, Debug, Default)]
+pub struct OpProfile {
+    /// Rows handed to the operation.
+    pub calls: u64,
+    /// Rows it handed on.
+    pub items: u64,
+    /// Time spent in it and the operations after it, seconds.
+    pub inclusive_s: f64,
+}
+
 impl Plan {
+    /// `extra.stats.nodes` of a profiled query: each node of the outermost query with what
+    /// its operation did. An operation's last node carries its output and its own time (what
+    /// it took minus what the operations after it took); its calculation nodes before it pass
+    /// every row on.
+    pub fn node_stats(&self, ops: &[OpProfile]) -> Vec<Value> {
+        let mut out = vec![json!({"id": 1, "calls": 1, "items": 1, "filtered": 0, "runtime": 0.0})];
+        for (k, n) in self.nodes.iter().enumerate() {
+            let Some(p) = n.op.and_then(|i| ops.get(i)) else { continue };
+            let i = n.op.unwrap_or(0);
+            let last_of_op = self.nodes.get(k + 1).is_none_or(|next| next.op != n.op);
+            let own = p.inclusive_s - ops.get(i + 1).map_or(0.0, |q| q.inclusive_s);
+            let (items, runtime) = if last_of_op { (p.items, own.max(0.0)) } else { (p.calls, 0.0) };
+            let filtered = if n.kind == "FilterNode" { p.calls.saturating_sub(items) } else { 0 };
+            out.push(json!({"id": n.id, "calls": p.calls, "items": items, "filtered": filtered, "runtime": runtime}));
+        }
+        out
+    }
+
     pub fn estimated_cost(&self) -> f64 {
         self.nodes.last().map_or(0.0, |n| n.cost)
     }

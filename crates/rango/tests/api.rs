@@ -537,6 +537,16 @@ fn explain_parse_and_rules() {
     assert_eq!(r.body["ast"][0]["type"], "root");
     assert_eq!(r.body["ast"][0]["subNodes"][0]["type"], "for");
     assert_eq!(s.post("/_api/query", json!({"query": "INVALID QUERY"})).error(), (400, 1501));
+    // profile 2: phase times, each node's counts, and the plan.
+    let r = s.post("/_api/cursor", json!({"query": "FOR d IN c FILTER d.v > 1 RETURN d.v", "options": {"profile": 2}}));
+    assert_eq!(r.body["result"], json!([2]));
+    assert!(r.body["extra"]["profile"]["executing"].as_f64().unwrap() > 0.0, "{}", r.body);
+    let nodes = r.body["extra"]["stats"]["nodes"].as_array().unwrap().clone();
+    let by_id = |id: u64| nodes.iter().find(|n| n["id"] == id).cloned().unwrap_or_default();
+    let plan_nodes = r.body["extra"]["plan"]["nodes"].as_array().unwrap().clone();
+    let id_of = |t: &str| plan_nodes.iter().find(|n| n["type"] == t).map(|n| n["id"].as_u64().unwrap()).unwrap();
+    assert_eq!((by_id(id_of("EnumerateCollectionNode"))["items"].clone(), by_id(id_of("FilterNode"))["items"].clone()), (json!(2), json!(1)));
+    assert_eq!((by_id(id_of("FilterNode"))["filtered"].clone(), by_id(id_of("ReturnNode"))["items"].clone()), (json!(1), json!(1)));
     let r = s.get("/_api/query/rules");
     assert!(r.body.as_array().unwrap().iter().any(|rule| rule["name"] == "use-indexes"), "{}", r.body);
 }

@@ -122,9 +122,18 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
 
 /// `POST /_api/cursor`.
 pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
-    let body = req.json()?;
     let started = Instant::now();
+    let body = req.json()?;
+    let parsing = Instant::now();
     let Prepared { db, text, binds, parsed, options, mut opts } = prepare(ctx, req, &body)?;
+    let parsed_at = Instant::now();
+    opts.profile = match &options["profile"] {
+        Value::Bool(true) => 1,
+        v => v.as_u64().unwrap_or(0).min(2) as u8,
+    };
+    // With `profile` 2 the plan comes along, and each of its nodes is counted.
+    let plan = if opts.profile >= 2 { Some(query::explain(&ctx.store, &db, &text, &parsed, &binds, &opts)?) } else { None };
+    let planned_at = Instant::now();
     let batch_size = match body.get("batchSize") {
         None | Some(Value::Null) => BATCH_SIZE_DEFAULT,
         Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
@@ -136,7 +145,26 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
     let out = out?;
     let count = (body["count"] == true).then_some(out.results.len());
-    let extra = extra_json(&out);
+    let mut extra = extra_json(&out);
+    if opts.profile >= 1 {
+        let executed_at = Instant::now();
+        let secs = |a: Instant, b: Instant| b.duration_since(a).as_secs_f64();
+        extra["profile"] = json!({
+            "initializing": secs(started, parsing),
+            "parsing": secs(parsing, parsed_at),
+            "optimizing ast": 0.0,
+            "loading collections": 0.0,
+            "instantiating plan": secs(parsed_at, planned_at),
+            "optimizing plan": 0.0,
+            "instantiating executors": 0.0,
+            "executing": secs(planned_at, executed_at),
+            "finalizing": secs(executed_at, Instant::now()),
+        });
+    }
+    if let Some(plan) = &plan {
+        extra["stats"]["nodes"] = json!(plan.node_stats(&out.op_profile));
+        extra["plan"] = plan.to_json();
+    }
     let cursor = Cursor {
         db: req.db.clone(),
         user: req.user.clone(),
