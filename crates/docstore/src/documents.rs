@@ -56,10 +56,42 @@ impl StoredDoc {
         encode_rev(self.rev)
     }
 
+    /// The stored JSON, lent.
+    pub fn raw(&self) -> RawDoc<'_> {
+        RawDoc { json: self.json() }
+    }
+
+    /// Appends the document as JSON, with `_id` after `_key` as ArangoDB orders them.
+    pub fn write_json(&self, collection: &str, key: &str, out: &mut Vec<u8>) {
+        self.raw().write_json(collection, key, out)
+    }
+
+    pub fn to_value(&self, collection: &str, key: &str) -> Result<Value> {
+        self.raw().to_value(collection, key)
+    }
+
+    /// See [`RawDoc::project`].
+    pub fn project(&self, collection: &str, key: &str, attrs: &[String]) -> Result<Value> {
+        self.raw().project(collection, key, attrs)
+    }
+
+    fn to_map(&self) -> Result<Map<String, Value>> {
+        serde_json::from_slice(self.json()).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
+    }
+}
+
+/// A stored document's JSON (without `_id`, which follows from the collection's name), lent
+/// by a scan or a [`StoredDoc`].
+#[derive(Clone, Copy)]
+pub struct RawDoc<'a> {
+    json: &'a [u8],
+}
+
+impl RawDoc<'_> {
     /// Appends the document as JSON, with `_id` after `_key` as ArangoDB orders them.
     /// Stored documents always start with `{"_key":"<key>"`, and keys need no escaping.
     pub fn write_json(&self, collection: &str, key: &str, out: &mut Vec<u8>) {
-        let json = self.json();
+        let json = self.json;
         let head = 9 + key.len() + 1; // {"_key":" + key + "
         if json.len() > head && json[head] == b',' {
             out.extend_from_slice(&json[..=head]);
@@ -82,7 +114,7 @@ impl StoredDoc {
     }
 
     pub fn to_value(&self, collection: &str, key: &str) -> Result<Value> {
-        let mut buf = Vec::with_capacity(self.bytes.len() + collection.len() + key.len() + 10);
+        let mut buf = Vec::with_capacity(self.json.len() + collection.len() + key.len() + 10);
         self.write_json(collection, key, &mut buf);
         serde_json::from_slice(&buf).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
     }
@@ -93,7 +125,7 @@ impl StoredDoc {
     /// collection name and key.
     pub fn project(&self, collection: &str, key: &str, attrs: &[String]) -> Result<Value> {
         use serde::de::DeserializeSeed;
-        let mut de = serde_json::Deserializer::from_slice(self.json());
+        let mut de = serde_json::Deserializer::from_slice(self.json);
         let mut map = Projection(attrs)
             .deserialize(&mut de)
             .map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))?;
@@ -102,13 +134,9 @@ impl StoredDoc {
         }
         Ok(Value::Object(map))
     }
-
-    fn to_map(&self) -> Result<Map<String, Value>> {
-        serde_json::from_slice(self.json()).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
-    }
 }
 
-/// Reads a JSON object keeping only some attributes (see [`StoredDoc::project`]).
+/// Reads a JSON object keeping only some attributes (see [`RawDoc::project`]).
 struct Projection<'a>(&'a [String]);
 
 impl<'de> serde::de::DeserializeSeed<'de> for Projection<'_> {
@@ -325,28 +353,22 @@ impl Store {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Up to `limit` documents in key order after `after` (from the start without it), for
-    /// reading a collection in batches.
-    pub fn documents_after(&self, col: &Collection, after: Option<&str>, limit: usize) -> Result<Vec<(String, StoredDoc)>> {
-        let prefix = keys::shard_prefix(col.shard.id);
-        let start = after.map(|k| {
-            let mut s = keys::document(col.shard.id, k);
-            s.push(0);
-            s
-        });
-        let mut out = Vec::with_capacity(limit.min(1024));
+    /// Calls `f` with each document's key and JSON in key order, lent from the storage engine
+    /// without copying, until it returns false.
+    pub fn scan_raw(&self, col: &Collection, mut f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
         let mut failure = None;
         self.engine
-            .scan_prefix(Space::Documents, &prefix, start.as_deref(), |k, v| {
-                let key = String::from_utf8_lossy(k.get(8..).unwrap_or_default()).into_owned();
-                match StoredDoc::decode(v.to_vec()) {
-                    Ok(doc) => out.push((key, doc)),
-                    Err(e) => failure = Some(e),
+            .scan_prefix(Space::Documents, &keys::shard_prefix(col.shard.id), None, |k, v| {
+                match (k.get(8..).map(std::str::from_utf8), v.get(8..)) {
+                    (Some(Ok(key)), Some(json)) => f(key, RawDoc { json }),
+                    _ => {
+                        failure = Some(err!(ERROR_INTERNAL, "stored document is truncated"));
+                        false
+                    }
                 }
-                failure.is_none() && out.len() < limit
             })
             .map_err(storage_err)?;
-        failure.map_or(Ok(out), Err)
+        failure.map_or(Ok(()), Err)
     }
 
     /// Edges of `vertex` in the given directions, from the edge index, as `(key, document)`

@@ -24,8 +24,6 @@ use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_P
     ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
 use serde_json::{json, Map, Value};
 
-/// Documents read from a collection per batch.
-const SCAN_BATCH_DOCUMENTS: usize = 1000;
 /// Rows a blocking operation (SORT, COLLECT, a modification) may gather at most.
 pub const GATHERED_ROWS_MAX: usize = 5_000_000;
 
@@ -476,7 +474,7 @@ impl<'a> Executor<'a> {
                 if let Some(col) = self.collection_of(source, &row)? {
                     let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
                     let projection = self.projection(ops, i, var, &col, access.is_some());
-                    let read = |doc: &docstore::StoredDoc, name: &str, key: &str| match &projection {
+                    let read = |doc: docstore::RawDoc, name: &str, key: &str| match &projection {
                         Some(attrs) => doc.project(name, key, attrs),
                         None => doc.to_value(name, key),
                     };
@@ -485,29 +483,27 @@ impl<'a> Executor<'a> {
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
                             self.stats.scanned_index += 1;
                             let mut r = row.clone();
-                            r.push((var.clone(), read(&doc, &name, &key)?));
+                            r.push((var.clone(), read(doc.raw(), &name, &key)?));
                             if !self.step(ops, i + 1, r, states, out)? {
                                 return Ok(false);
                             }
                         }
                         return Ok(true);
                     }
-                    let mut after: Option<String> = None;
-                    loop {
-                        let batch = self.store.documents_after(&col, after.as_deref(), SCAN_BATCH_DOCUMENTS)?;
-                        let Some((last, _)) = batch.last() else { break };
-                        after = Some(last.clone());
-                        let name = col.name();
-                        for (key, doc) in batch {
-                            self.stats.scanned_full += 1;
-                            let mut r = row.clone();
-                            r.push((var.clone(), read(&doc, &name, &key)?));
-                            if !self.step(ops, i + 1, r, states, out)? {
-                                return Ok(false);
-                            }
-                        }
-                    }
-                    return Ok(true);
+                    // The documents are lent by the engine's iterator and handed on one by one.
+                    let name = col.name();
+                    let store = self.store;
+                    let mut outcome = Ok(true);
+                    store.scan_raw(&col, |key, doc| {
+                        self.stats.scanned_full += 1;
+                        let mut r = row.clone();
+                        outcome = read(doc, &name, key).and_then(|v| {
+                            r.push((var.clone(), v));
+                            self.step(ops, i + 1, r, states, out)
+                        });
+                        matches!(outcome, Ok(true))
+                    })?;
+                    return outcome;
                 }
                 let items = match self.eval(source, &row)? {
                     Value::Array(a) => a,
@@ -926,19 +922,15 @@ impl<'a> Executor<'a> {
             return Ok(doc.filter(|d| wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq()))));
         }
         let name = col.name();
-        let mut after: Option<String> = None;
-        loop {
-            let batch = self.store.documents_after(col, after.as_deref(), SCAN_BATCH_DOCUMENTS)?;
-            let Some((last, _)) = batch.last() else { return Ok(None) };
-            after = Some(last.clone());
-            for (key, doc) in batch {
-                self.stats.scanned_full += 1;
-                let d = doc.to_value(&name, &key)?;
-                if wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq())) {
-                    return Ok(Some(d));
-                }
-            }
-        }
+        let mut found = Ok(None);
+        let mut scanned = 0;
+        self.store.scan_raw(col, |key, doc| {
+            scanned += 1;
+            found = doc.to_value(&name, key).map(|d| wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq())).then_some(d));
+            matches!(found, Ok(None))
+        })?;
+        self.stats.scanned_full += scanned;
+        found
     }
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, Direction, IteratorMode, Options,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, Options,
     ReadOptions, WriteOptions, DB,
 };
 
@@ -145,15 +145,16 @@ impl Engine {
         if let Some(end) = prefix_successor(prefix) {
             ro.set_iterate_upper_bound(end);
         }
-        let from = start.unwrap_or(prefix);
-        let iter = self.db.iterator_cf_opt(self.cf(space), ro, IteratorMode::From(from, Direction::Forward));
-        for item in iter {
-            let (k, v) = item?;
-            if !k.starts_with(prefix) || !f(&k, &v) {
+        // The raw iterator lends each key and value instead of copying them.
+        let mut iter = self.db.raw_iterator_cf_opt(self.cf(space), ro);
+        iter.seek(start.unwrap_or(prefix));
+        while let (Some(k), Some(v)) = (iter.key(), iter.value()) {
+            if !k.starts_with(prefix) || !f(k, v) {
                 break;
             }
+            iter.next();
         }
-        Ok(())
+        Ok(iter.status()?)
     }
 
     /// Flushes memtables and compacts the given key range, as `compact` asks.
