@@ -33,6 +33,11 @@ impl<'a> Parser<'a> {
         &self.toks[self.pos].tok
     }
 
+    /// The token `n` places after the cursor.
+    pub(crate) fn peek_ahead(&self, n: usize) -> Option<&Tok> {
+        self.toks.get(self.pos + n).map(|t| &t.tok)
+    }
+
     pub(crate) fn next(&mut self) -> Tok {
         let t = self.toks[self.pos].tok.clone();
         if self.pos + 1 < self.toks.len() {

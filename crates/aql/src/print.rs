@@ -292,6 +292,33 @@ fn statements(q: &crate::query::Query, scope: &mut Vec<(String, u64)>) -> Vec<Va
                 json!({"type": "upsert", "subNodes": [e(search, scope), e(insert, scope), e(update, scope), e(collection, scope)]})
             }
             Op::Return { distinct, expr } => json!({"type": "return", "distinct": distinct, "subNodes": [e(expr, scope)]}),
+            Op::Traverse(t) => {
+                let mut subs = vec![json!({"type": "direction", "value": t.direction}), e(&t.start, scope)];
+                subs.extend(t.depth.iter().map(|d| e(d, scope)));
+                subs.extend(t.target.iter().map(|x| e(x, scope)));
+                subs.push(match &t.graph {
+                    Some(g) => e(g, scope),
+                    None => json!({"type": "collection list", "subNodes": t.edge_collections.iter().map(|(_, c)| e(c, scope)).collect::<Vec<_>>()}),
+                });
+                subs.extend(t.vars.iter().map(|v| declare(scope, v)));
+                let kind = match t.kind {
+                    "TRAVERSAL" => "traversal",
+                    "SHORTEST_PATH" => "shortest path",
+                    "K_SHORTEST_PATHS" => "k-shortest paths",
+                    "K_PATHS" => "k-paths",
+                    _ => "all shortest paths",
+                };
+                json!({"type": kind, "subNodes": subs})
+            }
+            Op::Window { range, bounds, aggregates } => {
+                let mut subs = vec![e(bounds, scope)];
+                subs.extend(range.iter().map(|r| e(r, scope)));
+                for (v, a) in aggregates {
+                    let value = e(a, scope);
+                    subs.push(json!({"type": "assign", "subNodes": [declare(scope, v), value]}));
+                }
+                json!({"type": "window", "subNodes": subs})
+            }
         };
         out.push(node);
     }

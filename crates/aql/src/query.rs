@@ -33,7 +33,37 @@ pub enum Op {
     Remove { key: Expr, collection: Expr, options: Option<Expr> },
     Upsert { search: Expr, insert: Expr, update: Expr, replace: bool, collection: Expr, options: Option<Expr> },
     Return { distinct: bool, expr: Expr },
+    /// A graph traversal or path search (`FOR v, e, p IN 1..3 OUTBOUND start edges`, `…
+    /// SHORTEST_PATH a TO b GRAPH 'g'`). Parsed and checked now; the graph issue runs them.
+    Traverse(Box<Traversal>),
+    /// `WINDOW { preceding, following } AGGREGATE …` over rows, or `WINDOW value WITH {…}
+    /// AGGREGATE …` over a range of values.
+    Window { range: Option<Expr>, bounds: Expr, aggregates: Vec<(String, Expr)> },
 }
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Traversal {
+    /// The vertex, edge and path variables (one to three; path searches bind one or two).
+    pub vars: Vec<String>,
+    /// `TRAVERSAL`, `SHORTEST_PATH`, `K_SHORTEST_PATHS`, `K_PATHS` or `ALL_SHORTEST_PATHS`.
+    pub kind: &'static str,
+    /// `min..max` or a depth before the direction.
+    pub depth: Option<Expr>,
+    /// `OUTBOUND`, `INBOUND` or `ANY`.
+    pub direction: &'static str,
+    pub start: Expr,
+    /// `TO target` of path searches.
+    pub target: Option<Expr>,
+    /// Edge collections, each with its own direction if it has one; empty with `GRAPH`.
+    pub edge_collections: Vec<(Option<&'static str>, Expr)>,
+    pub graph: Option<Expr>,
+    /// `PRUNE [var =] condition`.
+    pub prune: Option<(Option<String>, Expr)>,
+    pub options: Option<Expr>,
+}
+
+const DIRECTIONS: [&str; 3] = ["OUTBOUND", "INBOUND", "ANY"];
+const PATH_SEARCHES: [&str; 4] = ["SHORTEST_PATH", "K_SHORTEST_PATHS", "K_PATHS", "ALL_SHORTEST_PATHS"];
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Collect {
@@ -48,7 +78,7 @@ pub struct Collect {
 }
 
 const OPERATIONS: &[&str] =
-    &["FOR", "LET", "FILTER", "SORT", "LIMIT", "COLLECT", "INSERT", "UPDATE", "REPLACE", "REMOVE", "UPSERT", "RETURN", "WITH"];
+    &["FOR", "LET", "FILTER", "SORT", "LIMIT", "COLLECT", "INSERT", "UPDATE", "REPLACE", "REMOVE", "UPSERT", "RETURN", "WITH", "WINDOW"];
 
 /// Whether a token starts an operation (so `(` opens a subquery, not an expression).
 pub fn starts_operation(t: &Tok) -> bool {
@@ -123,10 +153,41 @@ impl Parser<'_> {
             let op = match kw.as_str() {
                 "FOR" => {
                     self.next();
-                    let var = self.variable()?;
+                    let mut vars = vec![self.variable()?];
+                    while self.is_op(",") && vars.len() < 3 {
+                        self.next();
+                        vars.push(self.variable()?);
+                    }
                     self.expect_keyword("IN")?;
-                    let source = self.expression()?;
-                    Op::For { var, source, options: self.options()? }
+                    let depth = if self.direction_keyword().is_some() { None } else { Some(self.expression()?) };
+                    if self.direction_keyword().is_some() {
+                        Op::Traverse(Box::new(self.traversal(vars, depth)?))
+                    } else if vars.len() > 1 {
+                        return Err(self.error(&format!("syntax error, unexpected {}, expecting OUTBOUND, INBOUND or ANY", describe(self.peek()))));
+                    } else {
+                        let source = depth.unwrap_or(Expr::Value(serde_json::Value::Null));
+                        Op::For { var: vars.remove(0), source, options: self.options()? }
+                    }
+                }
+                "WINDOW" => {
+                    self.next();
+                    let range = if self.is_op("{") { None } else { Some(self.expression()?) };
+                    if range.is_some() {
+                        self.expect_keyword("WITH")?;
+                    }
+                    let bounds = self.expression()?;
+                    self.expect_keyword("AGGREGATE")?;
+                    let mut aggregates = Vec::new();
+                    loop {
+                        let var = self.variable()?;
+                        self.expect_op("=")?;
+                        aggregates.push((var, self.expression()?));
+                        if !self.is_op(",") {
+                            break;
+                        }
+                        self.next();
+                    }
+                    Op::Window { range, bounds, aggregates }
                 }
                 "LET" => {
                     self.next();
@@ -242,6 +303,79 @@ impl Parser<'_> {
         }
     }
 
+    fn direction_keyword(&self) -> Option<&'static str> {
+        DIRECTIONS.into_iter().find(|d| self.is_keyword(d))
+    }
+
+    /// The rest of `FOR vars IN [depth] DIRECTION …` (the cursor is on the direction).
+    fn traversal(&mut self, vars: Vec<String>, depth: Option<Expr>) -> Result<Traversal, ArangoError> {
+        let direction = self.direction_keyword().unwrap_or("OUTBOUND");
+        self.next();
+        let kind = match PATH_SEARCHES.into_iter().find(|k| self.is_keyword(k)) {
+            Some(k) => {
+                self.next();
+                k
+            }
+            None => "TRAVERSAL",
+        };
+        let max_vars = match kind {
+            "TRAVERSAL" => 3,
+            "SHORTEST_PATH" => 2,
+            _ => 1,
+        };
+        if vars.len() > max_vars {
+            return Err(self.error(&format!("{kind} binds at most {max_vars} variable(s), the query names {}", vars.len())));
+        }
+        let start = self.expression()?;
+        let target = if kind == "TRAVERSAL" {
+            None
+        } else {
+            self.expect_keyword("TO")?;
+            Some(self.expression()?)
+        };
+        let mut t = Traversal { vars, kind, depth, direction, start, target, edge_collections: Vec::new(), graph: None, prune: None, options: None };
+        if self.is_keyword("GRAPH") {
+            self.next();
+            t.graph = Some(self.primary_name()?);
+        } else {
+            loop {
+                let dir = self.direction_keyword();
+                if dir.is_some() {
+                    self.next();
+                }
+                t.edge_collections.push((dir, self.primary_name()?));
+                if !self.is_op(",") {
+                    break;
+                }
+                self.next();
+            }
+        }
+        if self.is_keyword("PRUNE") {
+            self.next();
+            let var = match (self.peek(), self.peek_ahead(1)) {
+                (Tok::Ident(_), Some(Tok::Op("="))) => {
+                    let v = self.variable()?;
+                    self.next();
+                    Some(v)
+                }
+                _ => None,
+            };
+            t.prune = Some((var, self.expression()?));
+        }
+        t.options = self.options()?;
+        Ok(t)
+    }
+
+    /// A collection or graph name: an identifier, a string, or a bind parameter.
+    fn primary_name(&mut self) -> Result<Expr, ArangoError> {
+        match self.next() {
+            Tok::Ident(name) | Tok::Str(name) => Ok(Expr::Var(name)),
+            Tok::BindCollection(name) => Ok(Expr::BindCollection(name)),
+            Tok::Bind(name) => Ok(Expr::Bind(name)),
+            t => Err(self.error(&format!("syntax error, unexpected {}, expecting collection or graph name", describe(&t)))),
+        }
+    }
+
     fn collect(&mut self) -> Result<Collect, ArangoError> {
         let mut c = Collect::default();
         let assignments = |p: &mut Parser, out: &mut Vec<(String, Expr)>| -> Result<(), ArangoError> {
@@ -315,6 +449,8 @@ mod tests {
                 Op::Remove { .. } => "REMOVE",
                 Op::Upsert { .. } => "UPSERT",
                 Op::Return { .. } => "RETURN",
+                Op::Traverse(_) => "TRAVERSE",
+                Op::Window { .. } => "WINDOW",
             })
             .collect()
     }

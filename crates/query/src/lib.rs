@@ -24,6 +24,9 @@ use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_P
     ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
 use serde_json::{json, Map, Value};
 
+/// Values a WINDOW may aggregate over all its rows together (each row's window counts).
+const WINDOW_VALUES_MAX: usize = 200_000_000;
+
 /// Rows a blocking operation (SORT, COLLECT, a modification) may gather at most.
 pub const GATHERED_ROWS_MAX: usize = 5_000_000;
 
@@ -231,6 +234,15 @@ fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &m
             Op::Upsert { search, insert, update, collection, .. } => {
                 exprs.extend([search, insert, update]);
                 writes.extend(name_of(collection, vars));
+            }
+            Op::Traverse(t) => {
+                reads.extend(t.edge_collections.iter().filter_map(|(_, c)| name_of(c, vars)));
+                exprs.extend(traversal_expressions(t));
+                vars.extend(t.vars.iter().cloned());
+            }
+            Op::Window { range, bounds, aggregates } => {
+                exprs.extend(range.iter().chain([bounds]).chain(aggregates.iter().map(|(_, e)| e)));
+                vars.extend(aggregates.iter().map(|(v, _)| v.clone()));
             }
         }
         for e in exprs {
@@ -451,17 +463,7 @@ impl<'a> Executor<'a> {
     }
 
     fn step_op(&mut self, ops: &[Op], i: usize, mut row: Row, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
-        self.steps += 1;
-        if self.steps.is_multiple_of(RUNTIME_CHECK_STEPS) {
-            if let Some(max) = self.opts.max_runtime {
-                if self.started.elapsed() > max {
-                    return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", max.as_secs_f64()));
-                }
-            }
-            if self.opts.kill.as_ref().is_some_and(|k| k.load(std::sync::atomic::Ordering::Relaxed)) {
-                return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
-            }
-        }
+        self.check_limits()?;
         let Some(op) = ops.get(i) else {
             // A modification as the last operation returns nothing.
             return Ok(true);
@@ -584,7 +586,14 @@ impl<'a> Executor<'a> {
                 }
                 Ok(true)
             }
-            Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
+            Op::Traverse(t) => Err(err!(
+                errors::ERROR_NOT_IMPLEMENTED,
+                "graph traversals and path searches ({} {}) are parsed but not executed yet; they come with the graph issue",
+                t.direction,
+                t.kind
+            )
+            .status(501)),
+            Op::Window { .. } | Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
                 if matches!(states[i], State::None) {
                     states[i] = State::Gather(Vec::new());
                 }
@@ -637,6 +646,7 @@ impl<'a> Executor<'a> {
         let next: Vec<Row> = match &ops[i] {
             Op::Sort(keys) => self.sort_rows(keys, rows)?,
             Op::Collect(c) => self.collect(c, rows)?,
+            Op::Window { range, bounds, aggregates } => self.window(range.as_ref(), bounds, aggregates, rows)?,
             op => self.modify(op, rows)?,
         };
         for r in next {
@@ -720,6 +730,56 @@ impl<'a> Executor<'a> {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 row.push((var.clone(), Value::Array(items)));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// `WINDOW`: each row gets the aggregates over the rows around it — by position
+    /// (`{preceding, following}` counts of rows, or `"unbounded"`), or with a range value by
+    /// the rows whose value lies within `[value - preceding, value + following]` (the rows
+    /// must come sorted by that value, as in ArangoDB).
+    fn window(&mut self, range: Option<&Expr>, bounds: &Expr, aggregates: &[(String, Expr)], rows: Vec<Row>) -> Result<Vec<Row>> {
+        let bounds = self.eval(bounds, &Row::new())?;
+        let bound = |name: &str| -> Result<Option<f64>> {
+            match bounds.get(name) {
+                None | Some(Value::Null) => Ok(Some(0.0)),
+                Some(Value::String(s)) if s == "unbounded" => Ok(None),
+                Some(v) => match v.as_f64() {
+                    Some(n) if n >= 0.0 => Ok(Some(n)),
+                    _ => Err(err!(errors::ERROR_BAD_PARAMETER, "WINDOW {name} must be a non-negative number or \"unbounded\"")),
+                },
+            }
+        };
+        let (preceding, following) = (bound("preceding")?, bound("following")?);
+        let keys: Option<Vec<f64>> = match range {
+            Some(r) => Some(rows.iter().map(|row| self.eval(r, row).map(|v| aql::value::to_number(&v))).collect::<Result<_>>()?),
+            None => None,
+        };
+        let args: Vec<Vec<Value>> = aggregates.iter().map(|(_, e)| rows.iter().map(|r| self.aggregate_argument(e, r)).collect()).collect::<Result<_>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut work = 0usize;
+        for (i, mut row) in rows.into_iter().enumerate() {
+            self.check_limits()?;
+            let (from, to) = match &keys {
+                None => (
+                    preceding.map_or(0, |p| i.saturating_sub(p as usize)),
+                    following.map_or(args.first().map_or(0, Vec::len), |f| i.saturating_add(f as usize).saturating_add(1)),
+                ),
+                Some(keys) => {
+                    let (low, high) = (preceding.map_or(f64::NEG_INFINITY, |p| keys[i] - p), following.map_or(f64::INFINITY, |f| keys[i] + f));
+                    (keys.partition_point(|k| *k < low), keys.partition_point(|k| *k <= high))
+                }
+            };
+            for ((var, e), values) in aggregates.iter().zip(&args) {
+                let to = to.min(values.len());
+                let window = values.get(from.min(to)..to).unwrap_or_default().to_vec();
+                work += window.len();
+                if work > WINDOW_VALUES_MAX {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "WINDOW would aggregate more than {WINDOW_VALUES_MAX} values in all; narrow its bounds"));
+                }
+                row.push((var.clone(), self.aggregate_values(e, window)?));
             }
             out.push(row);
         }
@@ -951,6 +1011,24 @@ impl<'a> Executor<'a> {
         p
     }
 
+    /// Every [`RUNTIME_CHECK_STEPS`] calls: stops the query when it ran past `maxRuntime` or
+    /// was killed.
+    fn check_limits(&mut self) -> Result<()> {
+        self.steps += 1;
+        if !self.steps.is_multiple_of(RUNTIME_CHECK_STEPS) {
+            return Ok(());
+        }
+        if let Some(max) = self.opts.max_runtime {
+            if self.started.elapsed() > max {
+                return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", max.as_secs_f64()));
+            }
+        }
+        if self.opts.kill.as_ref().is_some_and(|k| k.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
+        }
+        Ok(())
+    }
+
     /// Replaces projected documents by whole ones where operation `i` needs them.
     fn materialize_row(&mut self, i: usize, row: &mut Row) -> Result<()> {
         for (at, var, col) in &self.materialize {
@@ -1141,7 +1219,17 @@ fn op_expressions(op: &Op) -> Vec<&Expr> {
         }
         Op::Remove { key, collection, options } => [vec![key, collection], opt(options)].concat(),
         Op::Upsert { search, insert, update, collection, options, .. } => [vec![search, insert, update, collection], opt(options)].concat(),
+        Op::Traverse(t) => traversal_expressions(t),
+        Op::Window { range, bounds, aggregates } => range.iter().chain([bounds]).chain(aggregates.iter().map(|(_, e)| e)).collect(),
     }
+}
+
+/// The expressions of a traversal (not its collection names).
+fn traversal_expressions(t: &aql::query::Traversal) -> Vec<&Expr> {
+    let mut v: Vec<&Expr> = t.depth.iter().chain([&t.start]).chain(t.target.iter()).collect();
+    v.extend(t.prune.iter().map(|(_, e)| e));
+    v.extend(t.options.iter());
+    v
 }
 
 /// `var.<attribute>` → the attribute.

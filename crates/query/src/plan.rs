@@ -235,6 +235,31 @@ impl Builder<'_> {
                     let items = self.items;
                     self.add("UpsertNode", format!("UPSERT {} INSERT {} UPDATE {} IN {name}", vars[0], vars[1], vars[2]), as_map(fields), items);
                 }
+                Op::Traverse(t) => {
+                    let items = self.items;
+                    let target = t.target.as_ref().map(|x| format!(" TO {}", aql(x))).unwrap_or_default();
+                    let via = match &t.graph {
+                        Some(g) => format!("GRAPH {}", aql(g)),
+                        None => t.edge_collections.iter().map(|(d, c)| format!("{}{}", d.map(|d| format!("{d} ")).unwrap_or_default(), aql(c))).collect::<Vec<_>>().join(", "),
+                    };
+                    let kind = if t.kind == "TRAVERSAL" { "TraversalNode" } else { "ShortestPathNode" };
+                    let depth = t.depth.as_ref().map(|d| format!("{} ", aql(d))).unwrap_or_default();
+                    let comment = format!("FOR {} IN {depth}{} {}{}{target} {via}", t.vars.join(", "), t.direction, if t.kind == "TRAVERSAL" { String::new() } else { format!("{} ", t.kind) }, aql(&t.start));
+                    self.add(kind, comment, Map::new(), items * UNKNOWN_LIST_ITEMS);
+                    for v in &t.vars {
+                        self.declare(v);
+                    }
+                    self.depth += 1;
+                }
+                Op::Window { range, bounds, aggregates } => {
+                    let items = self.items;
+                    let aggs: Vec<String> = aggregates.iter().map(|(v, e)| format!("{v} = {}", aql(e))).collect();
+                    let range = range.as_ref().map(|r| format!("{} WITH ", aql(r))).unwrap_or_default();
+                    self.add("WindowNode", format!("WINDOW {range}{} AGGREGATE {}", aql(bounds), aggs.join(", ")), Map::new(), items);
+                    for (v, _) in aggregates {
+                        self.declare(v);
+                    }
+                }
                 Op::Return { distinct, expr } => {
                     let v = self.calculation(expr);
                     let items = self.items;

@@ -141,7 +141,7 @@ fn random_queries_never_panic() {
     ];
     let funcs = ["LENGTH", "CONCAT", "TO_NUMBER", "SUM", "UNIQUE", "MERGE", "FIRST", "SORTED", "SUBSTRING", "RANGE", "NOPE", "ABS"];
     let ops = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||", "IN", "NOT IN", "LIKE", "..", "?"];
-    let tokens = ["FOR", "IN", "c", "RETURN", "FILTER", "LET", "=", "SORT", "LIMIT", "COLLECT", "INTO", "WITH", "COUNT", "(", ")", "[", "]", "{", "}", ",", ".", "INSERT", "UPDATE", "REMOVE", "@@c", "x", "1"];
+    let tokens = ["FOR", "IN", "c", "RETURN", "FILTER", "LET", "=", "SORT", "LIMIT", "COLLECT", "INTO", "WITH", "COUNT", "(", ")", "[", "]", "{", "}", ",", ".", "INSERT", "UPDATE", "REMOVE", "@@c", "x", "1", "WINDOW", "AGGREGATE", "OUTBOUND", "ANY", "[*", "[?", "*]", "ALL", "=="];
     let expr = |depth: usize, rnd: &mut dyn FnMut(usize) -> usize| -> String {
         fn go(depth: usize, rnd: &mut dyn FnMut(usize) -> usize, atoms: &[&str], funcs: &[&str], ops: &[&str]) -> String {
             match if depth == 0 { 0 } else { rnd(4) } {
@@ -283,5 +283,47 @@ fn explain_matches_golden_files() {
         for k in ["nodes", "rules", "collections", "variables", "estimatedCost", "estimatedNrItems", "isModificationQuery"] {
             assert!(j.get(k).is_some(), "{name}: no {k}");
         }
+    }
+}
+
+#[test]
+fn window_aggregates_over_rows_and_ranges() {
+    let (_d, s) = setup();
+    let r = q(&s, "FOR x IN [1, 2, 3, 4, 5] WINDOW {preceding: 1, following: 1} AGGREGATE s = SUM(x), n = LENGTH(x) RETURN [s, n]", json!({}));
+    assert_eq!(r, [json!([3, 2]), json!([6, 3]), json!([9, 3]), json!([12, 3]), json!([9, 2])]);
+    let r = q(&s, "FOR x IN [1, 2, 3, 4, 5] WINDOW {preceding: 'unbounded', following: 0} AGGREGATE s = SUM(x) RETURN s", json!({}));
+    assert_eq!(r, [json!(1), json!(3), json!(6), json!(10), json!(15)]);
+    let r = q(&s, "FOR x IN [1, 2, 4, 7, 8] WINDOW x WITH {preceding: 2, following: 0} AGGREGATE c = LENGTH(x), m = MIN(x) RETURN [c, m]", json!({}));
+    assert_eq!(r, [json!([1, 1]), json!([2, 1]), json!([2, 2]), json!([1, 7]), json!([2, 7])]);
+    let r = q(&s, "FOR d IN c FILTER d.value < 4 SORT d.value WINDOW {following: 'unbounded'} AGGREGATE rest = SUM(d.value) RETURN rest", json!({}));
+    assert_eq!(r, [json!(6), json!(6), json!(5), json!(3)]);
+    let db = s.database("_system").unwrap();
+    let e = run(&s, &db, "FOR x IN [1] WINDOW {preceding: -1} AGGREGATE s = SUM(x) RETURN s", &Map::new(), &Options::default()).unwrap_err();
+    assert_eq!(e.code.0, 10);
+}
+
+#[test]
+fn traversals_parse_and_answer_not_implemented() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    s.create_collection(&db, &json!({"name": "e", "type": 3})).unwrap();
+    for text in [
+        "FOR v, e, p IN 1..3 OUTBOUND 'c/k001' e PRUNE v.value > 5 OPTIONS {uniqueVertices: 'path'} RETURN p",
+        "FOR v IN ANY 'c/k001' INBOUND e, OUTBOUND e RETURN v",
+        "FOR v IN 2 INBOUND 'c/k001' GRAPH 'social' RETURN v._key",
+        "FOR v, e IN OUTBOUND SHORTEST_PATH 'c/k001' TO 'c/k002' e RETURN [v, e]",
+        "FOR p IN 1..2 ANY K_PATHS 'c/k001' TO 'c/k002' GRAPH @g RETURN p",
+    ] {
+        let parsed = crate::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let binds: Map<String, Value> = if text.contains("@g") { json!({"g": "social"}).as_object().cloned().unwrap() } else { Map::new() };
+        let e = crate::execute(&s, &db, text, &parsed, &binds, &Options::default(), std::time::Instant::now()).unwrap_err();
+        assert_eq!((e.code.0, e.status), (9, Some(501)), "{text}");
+        let plan = crate::plan::plan(&s, &db, &parsed, &binds, &Options::default()).unwrap();
+        assert!(plan.nodes.iter().any(|n| n.kind == "TraversalNode" || n.kind == "ShortestPathNode"), "{text}");
+    }
+    let (reads, _) = crate::collections_used(&crate::parse("FOR v IN OUTBOUND 'c/k001' e RETURN v").unwrap(), &Map::new());
+    assert_eq!(reads, ["e"]);
+    for bad in ["FOR v, e, p, x IN OUTBOUND 'a' e RETURN v", "FOR v, e IN 1..2 RETURN v", "FOR v IN OUTBOUND SHORTEST_PATH 'a' e RETURN v", "FOR v, e, p IN OUTBOUND K_PATHS 'a' TO 'b' e RETURN v"] {
+        assert_eq!(crate::parse(bad).unwrap_err().code.0, 1501, "{bad}");
     }
 }
