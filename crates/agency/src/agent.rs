@@ -73,6 +73,8 @@ pub struct Agent {
     pub transient: Mutex<Store>,
     /// Writes waiting to be proposed (see [`propose_batches`]).
     proposals: tokio::sync::mpsc::Sender<Proposal>,
+    /// Log entries replicating now (see [`ENTRIES_IN_FLIGHT_MAX`]).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 type WriteResult = Result<(u64, Vec<TrxResult>), AgentError>;
@@ -144,7 +146,8 @@ impl Agent {
             Err(e) => return Err(format!("cannot form the Agency: {e}")),
         }
         let (proposals, queue) = tokio::sync::mpsc::channel(PROPOSALS_QUEUED_MAX);
-        let agent = Arc::new(Agent { id, raft, sm, config, members, transient: Mutex::new(Store::new()), proposals });
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(ENTRIES_IN_FLIGHT_MAX));
+        let agent = Arc::new(Agent { id, raft, sm, config, members, transient: Mutex::new(Store::new()), proposals, in_flight });
         tokio::spawn(expire_ttls(Arc::downgrade(&agent)));
         tokio::spawn(propose_batches(Arc::downgrade(&agent), queue));
         Ok(agent)
@@ -179,6 +182,19 @@ impl Agent {
         }
         if !self.is_leader() {
             return Err(self.not_leader());
+        }
+        // Nothing waiting and a free entry slot: the write goes to Raft as an entry of its own
+        // right away, one task hand-over fewer. Otherwise it queues to be batched.
+        if self.proposals.capacity() == PROPOSALS_QUEUED_MAX {
+            if let Ok(permit) = self.in_flight.clone().try_acquire_owned() {
+                let answer = self.raft.client_write_ff(Request { trxs, now_ms: now_ms() }).await;
+                let result = match answer {
+                    Ok(answer) => committed(answer).await,
+                    Err(fatal) => Err(AgentError::Fatal(fatal.to_string())),
+                };
+                drop(permit);
+                return result;
+            }
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.proposals.send(Proposal { trxs, reply }).await.map_err(|_| AgentError::Fatal("agent stopped".into()))?;
@@ -337,9 +353,9 @@ fn truncate(s: &str, n: usize) -> &str {
 /// Takes queued writes and proposes them in batches. Up to [`ENTRIES_IN_FLIGHT_MAX`] log
 /// entries replicate at once; writes that arrive meanwhile gather into the next entry.
 async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::mpsc::Receiver<Proposal>) {
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(ENTRIES_IN_FLIGHT_MAX));
     while let Some(first) = queue.recv().await {
-        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        let Some(in_flight) = agent.upgrade().map(|a| a.in_flight.clone()) else { return };
+        let Ok(permit) = in_flight.acquire_owned().await else { return };
         let mut batch = vec![first];
         let mut count = batch[0].trxs.len();
         while count < BATCH_TRANSACTIONS_MAX {

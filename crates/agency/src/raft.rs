@@ -204,16 +204,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             b.put(Space::Meta, log_key(e.log_id.index), bytes);
         }
         // openraft 0.9 waits for this append to be on disk before it does anything else
-        // (replication included), so the write is synced right here: a sync thread would only
-        // add two thread wake-ups to every write. The worker is handed back to the runtime
-        // meanwhile, so the agent's other tasks keep running.
-        let engine = self.engine.clone();
-        let written = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-            tokio::task::block_in_place(|| engine.write(b, true))
-        } else {
-            engine.write(b, true)
-        };
-        let result = written.map_err(|e| e.to_string());
+        // (replication included), so the write is synced right here: a sync thread only added
+        // two thread wake-ups to every write, and handing the worker over with
+        // `block_in_place` cost more than the sync (measured: 16-client writes 4.8k/s with it,
+        // 6.0k/s without).
+        let result = self.engine.write(b, true).map_err(|e| e.to_string());
         callback.log_io_completed(result.clone().map_err(std::io::Error::other));
         result.map_err(|e| StorageIOError::write_logs(io_err(e)).into())
     }
