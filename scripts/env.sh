@@ -25,16 +25,16 @@ if [ -z "${ROCKSDB_LIB_DIR:-}" ]; then
     echo "rango: compiling RocksDB $_rango_rocksdb_version from source once (15-25 minutes on 2 cores);" \
       "later builds link it from $_rango_rocksdb_dest" >&2
     mkdir -p "$_rango_rocksdb_dest"
-    _rango_rocksdb_out=$(cd "$_rango_root" && CARGO_TARGET_DIR="$_rango_rocksdb_dest/target" \
+    _rango_rocksdb_out=$(cd "$_rango_root" && CARGO_TARGET_DIR="$_rango_rocksdb_dest/target$$" \
       cargo build --release --locked -p storage --message-format=json-render-diagnostics \
       | grep -o '"out_dir":"[^"]*/librocksdb-sys-[^"]*"' | tail -n 1 | cut -d'"' -f4 || true)
     if [ -z "$_rango_rocksdb_out" ] || [ ! -f "$_rango_rocksdb_out/librocksdb.a" ]; then
       echo "rango: building RocksDB failed (see cargo's errors above); fix that and run again" >&2
       return 1 2>/dev/null || exit 1
     fi
-    cp "$_rango_rocksdb_out/librocksdb.a" "$_rango_rocksdb_dest/librocksdb.a.part"
-    mv "$_rango_rocksdb_dest/librocksdb.a.part" "$_rango_rocksdb_dest/librocksdb.a"
-    rm -rf "$_rango_rocksdb_dest/target"
+    cp "$_rango_rocksdb_out/librocksdb.a" "$_rango_rocksdb_dest/librocksdb.a.part$$"
+    mv "$_rango_rocksdb_dest/librocksdb.a.part$$" "$_rango_rocksdb_dest/librocksdb.a"
+    rm -rf "$_rango_rocksdb_dest/target$$"
   fi
   export ROCKSDB_LIB_DIR=$_rango_rocksdb_dest ROCKSDB_STATIC=1
 fi

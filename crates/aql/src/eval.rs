@@ -177,6 +177,10 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
         Expr::ArrayCompare { quantifier, op, lhs, rhs } => {
             let rhs = eval(rhs, env)?;
             let Value::Array(items) = eval(lhs, env)? else { return Ok(Value::Bool(false)) };
+            // As in ArangoDB, `IN` and `NOT IN` against anything but an array are false.
+            if matches!(op, BinaryOp::In | BinaryOp::NotIn) && !rhs.is_array() {
+                return Ok(Value::Bool(false));
+            }
             let bounds = quantifier_bounds(quantifier, env)?;
             let matched = items.iter().filter(|x| compares(*op, x, &rhs)).count();
             Value::Bool(quantifier.holds(matched, items.len(), bounds))
@@ -196,12 +200,17 @@ fn with_current<T>(env: &mut Env, value: Value, f: impl FnOnce(&mut Env) -> T) -
 fn quantifier_bounds(q: &Quantifier, env: &mut Env) -> Result<(f64, f64), ArangoError> {
     Ok(match q {
         Quantifier::AtLeast(n) | Quantifier::Exactly(n) => {
-            let n = to_number(&eval(n, env)?);
+            let n = count_of(&eval(n, env)?);
             (n, n)
         }
-        Quantifier::Between(low, high) => (to_number(&eval(low, env)?), to_number(&eval(high, env)?)),
+        Quantifier::Between(low, high) => (count_of(&eval(low, env)?), count_of(&eval(high, env)?)),
         _ => (0.0, 0.0),
     })
+}
+
+/// A count as ArangoDB reads one: truncated to an integer, negative as zero.
+fn count_of(v: &Value) -> f64 {
+    to_number(v).trunc().max(0.0)
 }
 
 /// `base[* FILTER … LIMIT … RETURN …]` with its projection.
@@ -209,7 +218,13 @@ fn expand(x: &Expansion, env: &mut Env) -> Result<Value, ArangoError> {
     let Value::Array(items) = eval(&x.base, env)? else { return Ok(Value::Array(Vec::new())) };
     let items = flatten(items, x.levels.saturating_sub(1));
     let (offset, count) = match &x.limit {
-        Some((offset, count)) => (to_number(&eval(offset, env)?).max(0.0) as usize, to_number(&eval(count, env)?).max(0.0) as usize),
+        Some((offset, count)) => {
+            let offset = to_number(&eval(offset, env)?).trunc();
+            if offset < 0.0 {
+                return Ok(Value::Array(Vec::new()));
+            }
+            (offset as usize, count_of(&eval(count, env)?) as usize)
+        }
         None => (0, usize::MAX),
     };
     let mut out = Vec::new();

@@ -10,6 +10,9 @@ use crate::lexer::{lex, Tok, Token};
 
 /// Deepest nesting of expressions accepted, so hostile input cannot overflow the stack.
 const NESTING_MAX: usize = 100;
+/// Deepest expression tree accepted: nesting plus chains such as `a + b + c` or `a.b.c`,
+/// which the parser builds in a loop but evaluating (and dropping) the tree recurses through.
+const TREE_DEPTH_MAX: usize = 500;
 /// Array comparisons (`ALL ==` …) bind more loosely than `==` and more tightly than `&&`.
 const ARRAY_COMPARISON_LEVEL: usize = 3;
 
@@ -18,6 +21,8 @@ pub struct Parser<'a> {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// How deep the tree being built is along the current path (see [`TREE_DEPTH_MAX`]).
+    tree: usize,
     /// At this nesting depth `IN` is not an operator (it names a collection, as in
     /// `INSERT doc IN coll`).
     no_in_at: Option<usize>,
@@ -26,7 +31,7 @@ pub struct Parser<'a> {
 impl<'a> Parser<'a> {
     pub fn new(text: &'a str) -> Result<Parser<'a>, ArangoError> {
         let toks = lex(text).map_err(|(msg, line, col)| parse_error(text, &msg, line, col))?;
-        Ok(Parser { text, toks, pos: 0, depth: 0, no_in_at: None })
+        Ok(Parser { text, toks, pos: 0, depth: 0, tree: 0, no_in_at: None })
     }
 
     pub(crate) fn peek(&self) -> &Tok {
@@ -86,13 +91,16 @@ impl<'a> Parser<'a> {
     }
 
     pub fn expression(&mut self) -> Result<Expr, ArangoError> {
-        self.depth += 1;
-        if self.depth > NESTING_MAX {
+        self.nested(|p| p.ternary())
+    }
+
+    /// One more level in the tree being built, refused past [`TREE_DEPTH_MAX`].
+    fn grow(&mut self) -> Result<(), ArangoError> {
+        self.tree += 1;
+        if self.tree > TREE_DEPTH_MAX {
             return Err(self.error("expression nested too deeply"));
         }
-        let e = self.ternary();
-        self.depth -= 1;
-        e
+        Ok(())
     }
 
     /// An expression whose top level does not take `IN` as an operator.
@@ -148,6 +156,14 @@ impl<'a> Parser<'a> {
     }
 
     fn binary(&mut self, min_level: usize) -> Result<Expr, ArangoError> {
+        let tree = self.tree;
+        let e = self.binary_chain(min_level);
+        self.tree = tree;
+        e
+    }
+
+    /// Operators folded to the left; each fold makes the tree one level deeper.
+    fn binary_chain(&mut self, min_level: usize) -> Result<Expr, ArangoError> {
         let mut left = self.unary()?;
         loop {
             if ARRAY_COMPARISON_LEVEL > min_level && self.at_array_comparison() {
@@ -158,6 +174,7 @@ impl<'a> Parser<'a> {
                 for _ in 0..width {
                     self.next();
                 }
+                self.grow()?;
                 let rhs = self.binary(level)?;
                 left = Expr::ArrayCompare { quantifier, op, lhs: Box::new(left), rhs: Box::new(rhs) };
                 continue;
@@ -169,6 +186,7 @@ impl<'a> Parser<'a> {
             for _ in 0..width {
                 self.next();
             }
+            self.grow()?;
             let right = self.binary(level)?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
@@ -185,12 +203,7 @@ impl<'a> Parser<'a> {
         };
         if let Some(op) = op {
             self.next();
-            self.depth += 1;
-            if self.depth > NESTING_MAX {
-                return Err(self.error("expression nested too deeply"));
-            }
-            let operand = self.unary()?;
-            self.depth -= 1;
+            let operand = self.nested(|p| p.unary())?;
             // Fold negative number literals, as ArangoDB does.
             return Ok(match (op, operand) {
                 (UnaryOp::Neg, Expr::Value(Value::Number(n))) => Expr::Value(number(-n.as_f64().unwrap_or(0.0))),
@@ -206,8 +219,18 @@ impl<'a> Parser<'a> {
     }
 
     /// Attribute and index access, expansions and question marks after `e`.
-    fn postfix_ops(&mut self, mut e: Expr) -> Result<Expr, ArangoError> {
+    fn postfix_ops(&mut self, e: Expr) -> Result<Expr, ArangoError> {
+        let tree = self.tree;
+        let e = self.postfix_chain(e);
+        self.tree = tree;
+        e
+    }
+
+    fn postfix_chain(&mut self, mut e: Expr) -> Result<Expr, ArangoError> {
         loop {
+            if self.is_op(".") || self.is_op("[") {
+                self.grow()?;
+            }
             if self.is_op(".") {
                 self.next();
                 match self.next() {
@@ -238,8 +261,10 @@ impl<'a> Parser<'a> {
         if self.depth > NESTING_MAX {
             return Err(self.error("expression nested too deeply"));
         }
-        let e = f(self);
+        let tree = self.tree;
+        let e = self.grow().and_then(|_| f(self));
         self.depth -= 1;
+        self.tree = tree;
         e
     }
 

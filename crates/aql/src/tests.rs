@@ -160,6 +160,29 @@ fn bad_expressions_are_refused_with_arangodb_errors() {
     assert_eq!(code(&deep_not), 1501);
 }
 
+/// Long chains build deep trees too (left-folded), which evaluating and dropping recurse
+/// through: they are bounded as well. Run with the stack the server's threads have.
+#[test]
+fn long_chains_are_bounded() {
+    std::thread::Builder::new().stack_size(16 << 20).spawn(long_chains).unwrap().join().unwrap();
+}
+
+fn long_chains() {
+    let code = |q: &str| parse_return_expression(q, &["doc"]).map(|_| 0).unwrap_or_else(|e| e.code.0);
+    for chain in [
+        format!("RETURN 1{}", " + 1".repeat(20_000)),
+        format!("RETURN @doc{}", ".a".repeat(20_000)),
+        format!("RETURN @doc{}", "[0]".repeat(20_000)),
+        format!("RETURN [1]{}", "[?]".repeat(20_000)),
+        format!("RETURN [1]{}", " ANY == [1]".repeat(20_000)),
+        format!("RETURN {}1{}", "[".repeat(600), "]".repeat(600)),
+    ] {
+        assert_eq!(code(&chain), 1501, "{}", &chain[..40]);
+    }
+    // Ordinary long expressions still parse and run.
+    assert_eq!(run(&format!("RETURN 1{}", " + 1".repeat(400)), json!({})), json!(401));
+}
+
 #[test]
 fn warnings_are_collected() {
     let e = parse_return_expression("RETURN [1 / 0, SUM('x')]", &["doc"]).unwrap();
@@ -222,6 +245,11 @@ fn array_operators_match_arangodb_examples() {
         ("RETURN ['foo', 'bar'] AT LEAST (1+1) == 'foo'", json!(false)),
         ("RETURN [1, 2] ANY == 2 && 1 + 1 == 2", json!(true)),
         ("RETURN [3] ALL NOT IN [1, 2]", json!(true)),
+        ("RETURN [1, 2] ALL NOT IN null", json!(false)),
+        ("RETURN [1] NONE IN 'x'", json!(false)),
+        ("RETURN [1][? 1.5]", json!(true)),
+        ("RETURN [][? -1]", json!(true)),
+        ("RETURN [1, 2][* LIMIT -1, 5]", json!([])),
     ];
     for (text, want) in cases {
         assert_eq!(run(text, users.clone()), want, "{text}");

@@ -42,6 +42,17 @@ pub struct Stats {
     pub full_count: Option<u64>,
 }
 
+impl Stats {
+    /// Adds what a subquery counted (its `fullCount` is its own).
+    fn add(&mut self, other: &Stats) {
+        self.writes_executed += other.writes_executed;
+        self.writes_ignored += other.writes_ignored;
+        self.scanned_full += other.scanned_full;
+        self.scanned_index += other.scanned_index;
+        self.filtered += other.filtered;
+    }
+}
+
 #[derive(Debug)]
 pub struct Outcome {
     pub results: Vec<Value>,
@@ -195,58 +206,33 @@ fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &m
         _ => None,
     };
     for op in &q.ops {
-        let mut exprs: Vec<&Expr> = Vec::new();
+        // Subqueries anywhere in the operation (options and INTO expressions included) see
+        // the variables declared before it.
+        for e in op_expressions(op) {
+            subqueries(e, &mut |sq| walk(sq, binds, &mut vars.clone(), reads, writes));
+        }
         match op {
-            Op::For { var, source, options } => {
-                if let Some(n) = name_of(source, vars) {
-                    reads.push(n);
-                }
-                exprs.push(source);
-                exprs.extend(options);
+            Op::For { var, source, .. } => {
+                reads.extend(name_of(source, vars));
                 vars.push(var.clone());
             }
-            Op::Let { var, expr } => {
-                exprs.push(expr);
-                vars.push(var.clone());
-            }
-            Op::Filter(e) | Op::Return { expr: e, .. } => exprs.push(e),
-            Op::Sort(keys) => exprs.extend(keys.iter().map(|(e, _)| e)),
-            Op::Limit { offset, count } => exprs.extend([offset, count]),
+            Op::Let { var, .. } => vars.push(var.clone()),
             Op::Collect(c) => {
-                exprs.extend(c.groups.iter().chain(&c.aggregates).map(|(_, e)| e));
                 vars.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
                 vars.extend(c.count_into.iter().cloned());
                 vars.extend(c.into.iter().map(|(v, _)| v.clone()));
             }
-            Op::Insert { doc, collection, .. } => {
-                exprs.push(doc);
-                writes.extend(name_of(collection, vars));
-            }
-            Op::Update { key, with, collection, .. } | Op::Replace { key, with, collection, .. } => {
-                exprs.push(key);
-                exprs.extend(with);
-                writes.extend(name_of(collection, vars));
-            }
-            Op::Remove { key, collection, .. } => {
-                exprs.push(key);
-                writes.extend(name_of(collection, vars));
-            }
-            Op::Upsert { search, insert, update, collection, .. } => {
-                exprs.extend([search, insert, update]);
-                writes.extend(name_of(collection, vars));
-            }
+            Op::Insert { collection, .. }
+            | Op::Update { collection, .. }
+            | Op::Replace { collection, .. }
+            | Op::Remove { collection, .. }
+            | Op::Upsert { collection, .. } => writes.extend(name_of(collection, vars)),
             Op::Traverse(t) => {
                 reads.extend(t.edge_collections.iter().filter_map(|(_, c)| name_of(c, vars)));
-                exprs.extend(traversal_expressions(t));
                 vars.extend(t.vars.iter().cloned());
             }
-            Op::Window { range, bounds, aggregates } => {
-                exprs.extend(range.iter().chain([bounds]).chain(aggregates.iter().map(|(_, e)| e)));
-                vars.extend(aggregates.iter().map(|(v, _)| v.clone()));
-            }
-        }
-        for e in exprs {
-            subqueries(e, &mut |sq| walk(sq, binds, &mut vars.clone(), reads, writes));
+            Op::Window { aggregates, .. } => vars.extend(aggregates.iter().map(|(v, _)| v.clone())),
+            Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => {}
         }
     }
 }
@@ -261,6 +247,7 @@ fn subqueries(e: &Expr, f: &mut dyn FnMut(&Query)) {
 
 /// The bind parameters a query text names (`@@coll` as `@coll`), each once, in order.
 pub fn bind_parameters(text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
     let mut out: Vec<String> = Vec::new();
     for t in aql::lexer::lex(text).unwrap_or_default() {
         let name = match t.tok {
@@ -268,7 +255,7 @@ pub fn bind_parameters(text: &str) -> Vec<String> {
             aql::lexer::Tok::BindCollection(n) => format!("@{n}"),
             _ => continue,
         };
-        if !out.contains(&name) {
+        if seen.insert(name.clone()) {
             out.push(name);
         }
     }
@@ -383,10 +370,7 @@ impl<'a> Executor<'a> {
                 out.push(v);
                 Ok(true)
             })?;
-            let mut s = sub_stats.borrow_mut();
-            s.scanned_full += ex.stats.scanned_full;
-            s.writes_executed += ex.stats.writes_executed;
-            s.filtered += ex.stats.filtered;
+            sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
         };
         let mut env = Env::new(binds);
@@ -395,10 +379,7 @@ impl<'a> Executor<'a> {
         env.subquery = Some(&run_sub);
         let v = eval(e, &mut env);
         self.warnings.append(&mut env.warnings);
-        let s = sub_stats.into_inner();
-        self.stats.scanned_full += s.scanned_full;
-        self.stats.writes_executed += s.writes_executed;
-        self.stats.filtered += s.filtered;
+        self.stats.add(&sub_stats.into_inner());
         v
     }
 
@@ -610,7 +591,7 @@ impl<'a> Executor<'a> {
                     // can still make it past the LIMIT, sorting now and then.
                     if let Op::Sort(keys) = op {
                         if rows.len() >= 2 * SORT_LIMIT_TRIM_MIN {
-                            if let Some(bound) = self.sort_bound(ops, i).filter(|b| rows.len() >= 2 * b.max(&SORT_LIMIT_TRIM_MIN)) {
+                            if let Some(bound) = self.sort_bound(ops, i).filter(|b| rows.len() >= b.max(&SORT_LIMIT_TRIM_MIN).saturating_mul(2)) {
                                 let mut kept = self.sort_rows(keys, std::mem::take(rows))?;
                                 let dropped: usize = kept.drain(bound.min(kept.len())..).map(|r| row_bytes(&r)).sum();
                                 self.gathered_bytes = self.gathered_bytes.saturating_sub(dropped);
@@ -691,7 +672,8 @@ impl<'a> Executor<'a> {
         let (offset, count) = sort_limit(ops, i, &self.opts)?;
         let offset = self.eval(offset, &Row::new()).ok()?.as_u64()?;
         let count = self.eval(count, &Row::new()).ok()?.as_u64()?;
-        usize::try_from(offset.saturating_add(count)).ok()
+        // A bound as large as the most rows a SORT may gather keeps them all anyway.
+        usize::try_from(offset.saturating_add(count)).ok().filter(|b| *b < GATHERED_ROWS_MAX)
     }
 
     fn collect(&mut self, c: &Collect, rows: Vec<Row>) -> Result<Vec<Row>> {
@@ -1152,6 +1134,8 @@ fn projection(ops: &[Op], i: usize, var: &str) -> Option<(Vec<String>, Option<us
         let whole = match op {
             // INTO without an expression and KEEP take whole rows.
             Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty() => true,
+            // A write may change the documents: they are fetched before it, as they were read.
+            Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => true,
             op => op_expressions(op).into_iter().any(|e| reads_whole(e, var, &mut attrs)),
         };
         if whole {

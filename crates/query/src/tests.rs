@@ -327,3 +327,25 @@ fn traversals_parse_and_answer_not_implemented() {
         assert_eq!(crate::parse(bad).unwrap_err().code.0, 1501, "{bad}");
     }
 }
+
+#[test]
+fn review_regressions() {
+    // Subqueries in COLLECT INTO and in modification OPTIONS count for access checks.
+    let q1 = crate::parse("FOR x IN [1] COLLECT k = 1 INTO g = (FOR s IN secret RETURN s) RETURN g").unwrap();
+    assert_eq!(crate::collections_used(&q1, &Map::new()).0, ["secret"]);
+    let q2 = crate::parse("FOR x IN [1] INSERT {} INTO c OPTIONS {x: (FOR s IN secret RETURN s)}").unwrap();
+    assert_eq!(crate::collections_used(&q2, &Map::new()), (vec!["secret".to_string()], vec!["c".to_string()]));
+    // A document read before a write to it is returned as it was read, not fetched after.
+    let (_d, s) = setup();
+    let r = q(&s, "FOR d IN c FILTER d.value == 3 UPDATE d._key WITH {value: 300} IN c RETURN d.value", json!({}));
+    assert_eq!(r, [json!(3)]);
+    let r = q(&s, "FOR d IN c FILTER d.value == 4 REMOVE d._key IN c RETURN d", json!({}));
+    assert_eq!(r[0]["group"], json!(1), "{r:?}");
+    // A huge LIMIT bound from bind parameters does not overflow sort-limit.
+    let r = q(&s, "FOR i IN 1..3000 SORT i DESC LIMIT @o, @c RETURN i", json!({"o": 9223372036854775807u64, "c": 1}));
+    assert!(r.is_empty());
+    // Index lookups inside subqueries count in the query's statistics.
+    let db = s.database("_system").unwrap();
+    let out = run(&s, &db, "FOR k IN ['k001'] LET d = (FOR x IN c FILTER x._key == k RETURN x) RETURN d", &Map::new(), &Options::default()).unwrap();
+    assert_eq!(out.stats.scanned_index, 1);
+}

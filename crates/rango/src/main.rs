@@ -94,6 +94,10 @@ struct BenchArgs {
     quiet: bool,
 }
 
+
+/// Stack size of the runtime's threads (see where the runtime is built).
+const THREAD_STACK_BYTES: usize = 16 << 20;
+
 fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
     let case = bench::Case::parse(&args.test_case).with_context(|| {
         let names: Vec<&str> = bench::Case::ALL.iter().map(|(n, _)| *n).collect();
@@ -318,7 +322,13 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
         extended_names: args.extended_names,
         agency,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    // Handlers run AQL, whose evaluator recurses through expression trees (bounded by the
+    // parser's `TREE_DEPTH_MAX`): give every thread room for that, beyond the 2 MiB default.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(server::start(config, shutdown_signal(), |_| {}))?;
     Ok(())
 }
