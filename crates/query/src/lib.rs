@@ -603,7 +603,14 @@ impl<'a> Executor<'a> {
                 Ok(true)
             }
             Op::Return { distinct, expr } => {
-                let v = self.eval(expr, &row)?;
+                // The row ends here: a returned variable is moved out of it, not copied.
+                let v = match expr {
+                    Expr::Var(name) => match row.iter().rposition(|(n, _)| n == name) {
+                        Some(at) => row.swap_remove(at).1,
+                        None => self.eval(expr, &row)?,
+                    },
+                    _ => self.eval(expr, &row)?,
+                };
                 if *distinct {
                     if matches!(states[i], State::None) {
                         states[i] = State::Distinct(HashSet::new());
@@ -1032,6 +1039,10 @@ impl<'a> Executor<'a> {
         let wanted = match (self.eval(access.operand, row)?, access.list) {
             (Value::Array(items), true) => items,
             (_, true) => Vec::new(),
+            // One key: a single point lookup.
+            (Value::String(key), false) if access.attribute == "_key" => {
+                return Ok(self.store.get_document(col, &key)?.map(|d| (key, d)).into_iter().collect());
+            }
             (v, false) => vec![v],
         };
         // Index order, each value once, as ArangoDB looks up `IN` lists.
