@@ -552,6 +552,48 @@ fn explain_parse_and_rules() {
 }
 
 #[test]
+fn query_results_and_plan_caches() {
+    let s = Server::start();
+    s.post("/_api/collection", json!({"name": "c"}));
+    s.post("/_api/document/c", json!({"_key": "a", "v": 1}));
+    assert_eq!(s.get("/_api/query-cache/properties").body["mode"], "off");
+    let q = json!({"query": "FOR d IN @@c RETURN d.v", "bindVars": {"@c": "c"}, "cache": true});
+    // Off: nothing is cached.
+    assert_eq!(s.post("/_api/cursor", q.clone()).body["cached"], false);
+    let r = s.put("/_api/query-cache/properties", json!({"mode": "demand", "maxResults": 10}));
+    assert_eq!((r.status, r.body["mode"].clone(), r.body["maxResults"].clone()), (200, json!("demand"), json!(10)));
+    assert_eq!(s.put("/_api/query-cache/properties", json!({"mode": "sometimes"})).error(), (400, 400));
+    assert_eq!(s.post("/_api/cursor", q.clone()).body["cached"], false);
+    let r = s.post("/_api/cursor", q.clone());
+    assert_eq!((r.body["cached"].clone(), r.body["result"].clone()), (json!(true), json!([1])));
+    // Without cache: true in demand mode, and for queries that write or call RAND(), no.
+    assert_eq!(s.post("/_api/cursor", json!({"query": "FOR d IN c RETURN d.v"})).body["cached"], false);
+    let rand = json!({"query": "FOR d IN c RETURN RAND()", "cache": true});
+    s.post("/_api/cursor", rand.clone());
+    assert_eq!(s.post("/_api/cursor", rand).body["cached"], false);
+    let entries = s.get("/_api/query-cache/entries").body;
+    assert_eq!((entries.as_array().unwrap().len(), entries[0]["hits"].clone()), (1, json!(1)));
+    // A write makes the entry stale: the next run reads the new data.
+    s.post("/_api/document/c", json!({"_key": "b", "v": 2}));
+    let r = s.post("/_api/cursor", q.clone());
+    assert_eq!((r.body["cached"].clone(), r.body["result"].clone()), (json!(false), json!([1, 2])));
+    // So does truncating.
+    s.put("/_api/collection/c/truncate", json!({}));
+    let r = s.post("/_api/cursor", q.clone());
+    assert_eq!((r.body["cached"].clone(), r.body["result"].clone()), (json!(false), json!([])));
+    assert_eq!(s.delete("/_api/query-cache").status, 200);
+    assert_eq!(s.get("/_api/query-cache/entries").body, json!([]));
+    // The plan cache keeps parsed queries for usePlanCache.
+    let p = json!({"query": "FOR d IN @@c RETURN d", "bindVars": {"@c": "c"}, "options": {"usePlanCache": true}});
+    s.post("/_api/cursor", p.clone());
+    s.post("/_api/cursor", p);
+    let plans = s.get("/_api/query-plan-cache").body;
+    assert_eq!((plans.as_array().unwrap().len(), plans[0]["hits"].clone()), (1, json!(1)));
+    assert_eq!(s.delete("/_api/query-plan-cache").status, 200);
+    assert_eq!(s.get("/_api/query-plan-cache").body, json!([]));
+}
+
+#[test]
 fn aql_cursors_batch_results() {
     let s = Server::start();
     s.post("/_api/collection", json!({"name": "c"}));

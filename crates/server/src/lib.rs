@@ -63,6 +63,7 @@ pub struct Ctx {
     pub slow_auth: tokio::sync::Semaphore,
     pub cursors: api::cursor::Cursors,
     pub queries: api::query::Queries,
+    pub query_cache: api::query_cache::QueryCache,
     pub metrics: api::admin::Metrics,
 }
 
@@ -130,6 +131,7 @@ pub async fn start(
         slow_auth: tokio::sync::Semaphore::new(SLOW_AUTH_CONCURRENT_MAX),
         cursors: Default::default(),
         queries: Default::default(),
+        query_cache: Default::default(),
         metrics: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;

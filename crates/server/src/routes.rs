@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper::Method;
 
 use crate::access::Level;
-use crate::api::{admin, agency, collection, cursor, database, document, explain, import, index, query, users};
+use crate::api::{admin, agency, collection, cursor, database, document, explain, import, index, query, query_cache, users};
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -153,6 +153,12 @@ fn table() -> Vec<Entry> {
         (M::POST, "/_api/explain", explain::explain, Db(Ro)),
         (M::POST, "/_api/query", explain::parse, Db(Ro)),
         (M::GET, "/_api/query/rules", explain::rules, Db(Ro)),
+        (M::GET, "/_api/query-cache/properties", query_cache::properties, Db(Ro)),
+        (M::PUT, "/_api/query-cache/properties", query_cache::set_properties, Admin),
+        (M::GET, "/_api/query-cache/entries", query_cache::entries, Db(Ro)),
+        (M::DELETE, "/_api/query-cache", query_cache::clear, Db(Rw)),
+        (M::GET, "/_api/query-plan-cache", query_cache::plan_entries, Db(Ro)),
+        (M::DELETE, "/_api/query-plan-cache", query_cache::clear_plans, Db(Rw)),
         (M::GET, "/_api/query/current", query::current, Db(Ro)),
         (M::GET, "/_api/query/slow", query::slow, Db(Ro)),
         (M::DELETE, "/_api/query/slow", query::clear_slow, Db(Rw)),
@@ -249,7 +255,7 @@ impl Default for Router {
 /// ArangoDB API families Rango does not serve yet. Requests to them get 501 with
 /// `ERROR_NOT_IMPLEMENTED` rather than a misleading 404.
 pub const NOT_BUILT_PREFIXES: &[&str] = &[
-    "/_api/query", "/_api/query-cache", "/_api/query-plan-cache", "/_api/index", "/_api/transaction",
+    "/_api/query", "/_api/index", "/_api/transaction",
     "/_api/gharial", "/_api/view", "/_api/analyzer", "/_api/aqlfunction", "/_api/foxx",
     "/_api/cluster", "/_api/replication", "/_api/wal", "/_api/export", "/_api/simple", "/_api/batch",
     "/_api/job", "/_api/tasks", "/_api/traversal", "/_api/control_pregel", "/_api/dump",

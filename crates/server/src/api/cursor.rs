@@ -1,6 +1,7 @@
 //! `/_api/cursor`: runs AQL queries and hands their results out in batches.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use errors::{err, Result, ERROR_CURSOR_NOT_FOUND, ERROR_FORBIDDEN, ERROR_HTTP_BAD_PARAMETER, ERROR_QUERY_EMPTY, ERROR_RESOURCE_LIMIT};
@@ -9,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::access::Level;
 use crate::api;
+use crate::api::query_cache;
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -36,6 +38,8 @@ pub struct Cursor {
     /// (`POST /_api/cursor/<id>/<batchId>`).
     last_batch: (u64, Vec<Value>),
     allow_retry: bool,
+    /// The results came from the query results cache.
+    cached: bool,
 }
 
 #[derive(Default)]
@@ -79,7 +83,7 @@ pub struct Prepared {
     pub db: std::sync::Arc<docstore::Database>,
     pub text: String,
     pub binds: Map<String, Value>,
-    pub parsed: aql::query::Query,
+    pub parsed: Arc<aql::query::Query>,
     pub options: Value,
     pub opts: query::Options,
 }
@@ -97,7 +101,12 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
         Some(_) => return Err(err!(errors::ERROR_QUERY_BIND_PARAMETERS_INVALID, "bindVars must be an object")),
     };
     let options = body.get("options").cloned().unwrap_or(json!({}));
-    let parsed = query::parse(&text)?;
+    // `usePlanCache`: the parsed query is kept and reused for the same text.
+    let parsed = if options["usePlanCache"] == true {
+        ctx.query_cache.plan(db.name(), &text, &binds, || query::parse(&text))?
+    } else {
+        Arc::new(query::parse(&text)?)
+    };
     // The caller needs read access to every collection the query reads, write to those it writes.
     if let Some(grants) = api::caller_grants(ctx, req) {
         let (reads, writes) = query::collections_used(&parsed, &binds);
@@ -139,11 +148,30 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         Some(v) => v.as_u64().filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "batchSize must be a positive number"))?,
     };
     let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
-    let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
-    opts.kill = Some(ticket.kill.clone());
-    let out = query::execute(&ctx.store, &db, &text, &parsed, &binds, &opts, started);
-    ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
-    let out = out?;
+    // The results cache serves read-only queries whose collections have not changed since.
+    let (reads, writes) = query::collections_used(&parsed, &binds);
+    let cacheable = writes.is_empty() && opts.profile == 0 && !opts.full_count && ctx.query_cache.wanted(&body, &options, &text, &reads);
+    let fingerprint = if cacheable { query_cache::fingerprint(ctx, &db, &reads) } else { None };
+    let mut cached = false;
+    let out = match fingerprint.as_ref().and_then(|f| ctx.query_cache.lookup(db.name(), &text, &binds, f)) {
+        Some(results) => {
+            cached = true;
+            query::Outcome::cached(results.to_vec(), started.elapsed().as_secs_f64())
+        }
+        None => {
+            let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
+            opts.kill = Some(ticket.kill.clone());
+            let out = query::execute(&ctx.store, &db, &text, &parsed, &binds, &opts, started);
+            ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
+            let out = out?;
+            if let Some(f) = fingerprint {
+                if out.warnings.is_empty() {
+                    ctx.query_cache.store(db.name(), &text, &binds, &out.results, out.execution_time_s, f);
+                }
+            }
+            out
+        }
+    };
     let count = (body["count"] == true).then_some(out.results.len());
     let mut extra = extra_json(&out);
     if opts.profile >= 1 {
@@ -176,6 +204,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         extra,
         last_batch: (0, Vec::new()),
         allow_retry: options["allowRetry"] == true,
+        cached,
     };
     answer(ctx, cursor, None, 201)
 }
@@ -191,7 +220,7 @@ fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp
         m.insert("count".into(), json!(n));
     }
     m.insert("extra".into(), c.extra.clone());
-    m.insert("cached".into(), json!(false));
+    m.insert("cached".into(), json!(c.cached));
     if has_more {
         let mut open = ctx.cursors.open.lock();
         Cursors::sweep(&mut open);
@@ -263,7 +292,7 @@ pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         m.insert("count".into(), json!(n));
     }
     m.insert("extra".into(), c.extra.clone());
-    m.insert("cached".into(), json!(false));
+    m.insert("cached".into(), json!(c.cached));
     ctx.cursors.open.lock().insert(id, c);
     Ok(Resp::ok(200, m))
 }

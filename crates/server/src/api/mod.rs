@@ -10,6 +10,7 @@ pub mod explain;
 pub mod import;
 pub mod index;
 pub mod query;
+pub mod query_cache;
 pub mod users;
 
 use std::sync::Arc;
