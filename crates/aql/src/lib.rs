@@ -39,20 +39,24 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
         Expr::Bind(name) if !binds.contains(&name.as_str()) => {
             return Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}"))
         }
-        Expr::Call(name, args) => {
-            let (min, max) = functions::arity(name)
-                .ok_or_else(|| err!(ERROR_QUERY_FUNCTION_NAME_UNKNOWN, "usage of unknown function '{name}()'"))?;
-            if args.len() < min || args.len() > max {
-                return Err(err!(
-                    ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
-                    "invalid number of arguments for function '{name}()', expected number of arguments: minimum: {min}, maximum: {}",
-                    if max == usize::MAX { "unlimited".to_string() } else { max.to_string() }
-                ));
-            }
-        }
+        Expr::Call(name, args) => check_call(name, args.len())?,
         _ => {}
     }
     e.children().into_iter().try_for_each(|c| check(c, binds))
+}
+
+/// A call of a known function with an accepted number of arguments, or ArangoDB's parse-time
+/// error (1540 unknown function, 1541 wrong number of arguments).
+pub fn check_call(name: &str, args: usize) -> Result<(), ArangoError> {
+    let (min, max) = functions::arity(name).ok_or_else(|| err!(ERROR_QUERY_FUNCTION_NAME_UNKNOWN, "usage of unknown function '{name}()'"))?;
+    if args < min || args > max {
+        return Err(err!(
+            ERROR_QUERY_FUNCTION_ARGUMENT_NUMBER_MISMATCH,
+            "invalid number of arguments for function '{name}()', expected number of arguments: minimum: {min}, maximum: {}",
+            if max == usize::MAX { "unlimited".to_string() } else { max.to_string() }
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

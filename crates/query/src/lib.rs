@@ -164,12 +164,87 @@ pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>,
 
 /// Parses a query (1501 and friends on bad text), for [`collections_used`] and [`execute`].
 pub fn parse(text: &str) -> Result<Query> {
-    parse_query(text)
+    let q = parse_query(text)?;
+    check_names(&q, &[])?;
+    Ok(q)
+}
+
+/// Checks before anything runs, as ArangoDB does: every function call names a known function
+/// with an accepted number of arguments (1540, 1541), and every variable an expression reads
+/// is declared before it (1512). `outer` holds the variables of enclosing queries.
+fn check_names(q: &Query, outer: &[String]) -> Result<()> {
+    let mut scope: Vec<String> = outer.to_vec();
+    for op in &q.ops {
+        // A FOR source or a modification target that is a bare name names a collection.
+        let target = match op {
+            Op::For { source, .. } => Some(source),
+            Op::Insert { collection, .. }
+            | Op::Update { collection, .. }
+            | Op::Replace { collection, .. }
+            | Op::Remove { collection, .. }
+            | Op::Upsert { collection, .. } => Some(collection),
+            _ => None,
+        };
+        let traversal_collections: Vec<&Expr> = match op {
+            Op::Traverse(t) => t.edge_collections.iter().map(|(_, c)| c).chain(t.graph.iter()).collect(),
+            _ => Vec::new(),
+        };
+        // UPSERT's UPDATE/REPLACE expression reads OLD; PRUNE reads the traversal's variables.
+        let mut local = scope.clone();
+        match op {
+            Op::Upsert { .. } => local.push("OLD".into()),
+            Op::Traverse(t) => local.extend(t.vars.iter().cloned()),
+            _ => {}
+        }
+        for e in op_expressions(op) {
+            let is_name = matches!(e, Expr::Var(_)) && (target.is_some_and(|t| std::ptr::eq(t, e)) || traversal_collections.iter().any(|c| std::ptr::eq(*c, e)));
+            if !is_name {
+                check_expression(e, &local)?;
+            }
+        }
+        match op {
+            Op::For { var, .. } | Op::Let { var, .. } => scope.push(var.clone()),
+            Op::Traverse(t) => scope.extend(t.vars.iter().cloned()),
+            Op::Collect(c) => {
+                // Only what COLLECT makes is visible after it (and the enclosing queries').
+                scope = outer.to_vec();
+                scope.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
+                scope.extend(c.into.iter().map(|(v, _)| v.clone()).chain(c.count_into.iter().cloned()));
+            }
+            Op::Window { aggregates, .. } => scope.extend(aggregates.iter().map(|(v, _)| v.clone())),
+            Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
+                scope.extend(["OLD".to_string(), "NEW".to_string()]);
+            }
+            Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_expression(e: &Expr, scope: &[String]) -> Result<()> {
+    match e {
+        Expr::Call(name, args) => aql::check_call(name, args.len())?,
+        Expr::Var(v) if !scope.contains(v) => {
+            return Err(err!(errors::ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{v}'").status(400));
+        }
+        Expr::Subquery(q) => return check_names(q, scope),
+        Expr::Expand(_) | Expr::Question { .. } => {
+            // The element variable CURRENT is visible inside.
+            let mut inner = scope.to_vec();
+            inner.push(aql::ast::CURRENT.to_string());
+            return e.children().into_iter().try_for_each(|c| check_expression(c, &inner));
+        }
+        _ => {}
+    }
+    e.children().into_iter().try_for_each(|c| check_expression(c, scope))
 }
 
 /// Runs a query already parsed from `text`; `started` is when its timing began.
 pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
     check_binds(text, binds)?;
+    let mut query = query.clone();
+    optimize::optimize(&mut query, opts);
+    let query = &query;
     let mut ex = Executor::new(store, db, binds, opts.clone(), started);
     if opts.profile >= 2 {
         ex.op_profile = vec![plan::OpProfile::default(); query.ops.len()];
@@ -270,12 +345,26 @@ pub fn bind_parameters(text: &str) -> Vec<String> {
 }
 
 /// The optimizer rules Rango applies, under ArangoDB's names.
-pub const RULES: &[&str] = &["use-indexes", "reduce-extraction-to-projection", "late-document-materialization", "sort-limit"];
+pub const RULES: &[&str] = &[
+    "remove-unnecessary-filters",
+    "move-filters-up",
+    "move-calculations-up",
+    "remove-unnecessary-calculations",
+    "use-index-for-sort",
+    "use-indexes",
+    "reduce-extraction-to-projection",
+    "late-document-materialization",
+    "sort-limit",
+];
 
 /// The execution plan of a parsed query (`POST /_api/explain`).
 pub fn explain(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<plan::Plan> {
     check_binds(text, binds)?;
-    plan::plan(store, db, query, binds, opts)
+    let mut query = query.clone();
+    let rewritten = optimize::optimize(&mut query, opts);
+    let mut plan = plan::plan(store, db, &query, binds, opts)?;
+    plan.rules.splice(0..0, rewritten);
+    Ok(plan)
 }
 
 /// The AST of a parsed query in ArangoDB's format (`POST /_api/query`).
@@ -1270,6 +1359,7 @@ fn canonical(v: &Value) -> String {
     v.to_string()
 }
 
+pub mod optimize;
 pub mod plan;
 
 #[cfg(test)]

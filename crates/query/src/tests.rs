@@ -160,8 +160,10 @@ fn random_queries_never_panic() {
         } else {
             let e1 = expr(3, &mut rnd);
             let e2 = expr(2, &mut rnd);
-            match rnd(6) {
+            match rnd(8) {
                 0 => format!("RETURN {e1}"),
+                6 => format!("FOR a IN [1, 2, 3] FOR d IN c LET x = {e1} FILTER {e2} FILTER a > 1 SORT d._key LIMIT 5 RETURN [a, d._key, x]"),
+                7 => format!("FOR d IN c LET y = {e2} FILTER {e1} SORT d._key LIMIT 3 RETURN [d.value, y]"),
                 5 => format!("FOR d IN c FILTER d._key IN [{e1}, 'k010'] SORT {e2} LIMIT 2 RETURN [d, {e2}]"),
                 1 => format!("FOR d IN c FILTER {e1} LIMIT 5 RETURN {e2}"),
                 2 => format!("FOR x IN {e1} SORT {e2} RETURN x"),
@@ -264,13 +266,21 @@ fn explain_matches_golden_files() {
         ("edges-subquery", "FOR d IN c LET out = (FOR e IN e FILTER e._from == d._id RETURN e._to) FILTER LENGTH(out) > 0 RETURN [d._key, out]"),
         ("modification", "FOR i IN 1..3 INSERT {value: i} INTO c RETURN NEW._key"),
         ("no-rules", "FOR doc IN c FILTER doc._key IN ['k001', 'k002'] RETURN doc.value"),
+        ("rewrites", "FOR a IN 1..3 FOR d IN c LET unused = a * 2 LET twice = @n * 2 FILTER d._key == CONCAT('k00', a) FILTER a > 1 FILTER true SORT d._key RETURN [d.value, twice]"),
+        ("sort-by-key", "FOR d IN c FILTER d.group == 1 SORT d._key LIMIT 3 RETURN d._key"),
     ];
     let update = std::env::var("RANGO_UPDATE_GOLDEN").is_ok();
     for (name, text) in cases {
         let binds: Map<String, Value> = json!({"keys": ["k001"]}).as_object().cloned().unwrap();
-        let binds = if text.contains("@keys") { binds } else { Map::new() };
+        let binds = if text.contains("@keys") {
+            binds
+        } else if text.contains("@n") {
+            json!({"n": 21}).as_object().cloned().unwrap()
+        } else {
+            Map::new()
+        };
         let opts = Options { optimizer_rules: if name == "no-rules" { vec!["-all".into()] } else { Vec::new() }, ..Options::default() };
-        let plan = crate::plan::plan(&s, &db, &crate::parse(text).unwrap(), &binds, &opts).unwrap();
+        let plan = crate::explain(&s, &db, text, &crate::parse(text).unwrap(), &binds, &opts).unwrap();
         let got = plan.to_text(text);
         let path = format!("{}/golden/explain-{name}.txt", env!("CARGO_MANIFEST_DIR"));
         if update {
@@ -278,6 +288,15 @@ fn explain_matches_golden_files() {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(got, want, "{name}: explain differs from {path}");
+        // What the rules change never changes the results.
+        if name != "modification" {
+            let parsed = crate::parse(text).unwrap();
+            let run_with = |rules: Vec<String>| {
+                let o = Options { optimizer_rules: rules, ..Options::default() };
+                crate::execute(&s, &db, text, &parsed, &binds, &o, std::time::Instant::now()).unwrap().results
+            };
+            assert_eq!(run_with(Vec::new()), run_with(vec!["-all".into()]), "{name}");
+        }
         // The JSON form has ArangoDB's keys.
         let j = plan.to_json();
         for k in ["nodes", "rules", "collections", "variables", "estimatedCost", "estimatedNrItems", "isModificationQuery"] {
@@ -348,4 +367,27 @@ fn review_regressions() {
     let db = s.database("_system").unwrap();
     let out = run(&s, &db, "FOR k IN ['k001'] LET d = (FOR x IN c FILTER x._key == k RETURN x) RETURN d", &Map::new(), &Options::default()).unwrap();
     assert_eq!(out.stats.scanned_index, 1);
+}
+
+#[test]
+fn names_are_checked_before_running() {
+    for (text, code) in [
+        ("FOR d IN [] RETURN NOPE(d)", 1540),
+        ("FOR d IN [] RETURN SUBSTRING(d)", 1541),
+        ("FOR d IN [] RETURN x", 1512),
+        ("LET x = x + 1 RETURN x", 1512),
+        ("FOR d IN [] COLLECT g = d.a RETURN d", 1512),
+        ("FOR x IN [1] LET s = (FOR y IN [2] RETURN [x, y, z]) RETURN s", 1512),
+    ] {
+        assert_eq!(crate::parse(text).unwrap_err().code.0, code, "{text}");
+    }
+    for ok in [
+        "FOR d IN c COLLECT g = d.a INTO items RETURN [g, items]",
+        "UPSERT {a: 1} INSERT {a: 1} UPDATE {n: OLD.n + 1} IN c RETURN [OLD, NEW]",
+        "FOR x IN [[1]] RETURN x[* FILTER CURRENT > 0][? ANY FILTER CURRENT == 1]",
+        "FOR v, e, p IN 1..2 OUTBOUND 'c/a' edges PRUNE v.x == 1 RETURN p",
+        "FOR x IN [1] LET s = (FOR y IN [2] RETURN [x, y]) RETURN s",
+    ] {
+        crate::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
 }

@@ -1,0 +1,211 @@
+//! Optimizer rules that rewrite the parsed query before it is planned and run, under
+//! ArangoDB's rule names. Each keeps the query's results exactly (the random-query test runs
+//! every query with and without them); each can be turned off with `optimizer.rules`.
+//!
+//! - `remove-unnecessary-filters`: a `FILTER` whose condition is a true constant goes.
+//! - `move-filters-up`: a `FILTER` moves up past loops, `LET`s and `SORT`s it does not
+//!   depend on, so it discards rows before they multiply (and lands right after its own
+//!   loop, where an index can serve it).
+//! - `move-calculations-up`: a `LET` moves up past loops it does not depend on (and past
+//!   filters when it calls no function), so it is computed once instead of once per row.
+//! - `remove-unnecessary-calculations`: a `LET` nothing reads goes.
+//! - `use-index-for-sort`: `SORT var._key` (or `_id`) right after the first loop over a
+//!   collection goes: the primary index already yields documents in that order.
+//!
+//! Only deterministic expressions without subqueries move or go; nothing moves past `LIMIT`,
+//! `COLLECT`, `WINDOW` or a modification.
+
+use std::collections::HashSet;
+
+use aql::ast::Expr;
+use aql::query::{Op, Query};
+
+use crate::{op_expressions, Options};
+
+/// Functions whose result may differ between calls, or that must not be moved (`NOOPT`).
+const NOT_MOVABLE_FUNCTIONS: &[&str] = &["RAND", "RANDOM", "UUID", "RANDOM_TOKEN", "DATE_NOW", "SLEEP", "FAIL", "WARN", "ASSERT", "NOOPT", "V8"];
+
+/// Rewrites `q` (and the subqueries of its `LET`s) with the rules `opts` allows; returns the
+/// rules that changed something, in the order first applied.
+pub fn optimize(q: &mut Query, opts: &Options) -> Vec<&'static str> {
+    let mut applied = Vec::new();
+    rewrite(q, opts, &mut applied);
+    applied
+}
+
+fn note(applied: &mut Vec<&'static str>, rule: &'static str) {
+    if !applied.contains(&rule) {
+        applied.push(rule);
+    }
+}
+
+fn rewrite(q: &mut Query, opts: &Options, applied: &mut Vec<&'static str>) {
+    for op in &mut q.ops {
+        if let Op::Let { expr: Expr::Subquery(sub), .. } = op {
+            rewrite(sub, opts, applied);
+        }
+    }
+    if opts.rule_enabled("remove-unnecessary-filters") {
+        let before = q.ops.len();
+        q.ops.retain(|op| !matches!(op, Op::Filter(Expr::Value(v)) if aql::value::truthy(v)));
+        if q.ops.len() < before {
+            note(applied, "remove-unnecessary-filters");
+        }
+    }
+    if opts.rule_enabled("move-filters-up") && move_up(&mut q.ops, true) {
+        note(applied, "move-filters-up");
+    }
+    if opts.rule_enabled("move-calculations-up") && move_up(&mut q.ops, false) {
+        note(applied, "move-calculations-up");
+    }
+    if opts.rule_enabled("remove-unnecessary-calculations") && remove_unused_lets(&mut q.ops) {
+        note(applied, "remove-unnecessary-calculations");
+    }
+    if opts.rule_enabled("use-index-for-sort") && remove_sort_by_key(&mut q.ops) {
+        note(applied, "use-index-for-sort");
+    }
+}
+
+/// Moves each FILTER (`filters`) or LET up as far as the rules allow; whether any moved.
+fn move_up(ops: &mut Vec<Op>, filters: bool) -> bool {
+    let mut moved = false;
+    let mut i = 0;
+    while i < ops.len() {
+        let candidate = match &ops[i] {
+            Op::Filter(e) if filters => Some(e),
+            Op::Let { expr, .. } if !filters => Some(expr),
+            _ => None,
+        };
+        let Some(expr) = candidate.filter(|e| movable(e)) else {
+            i += 1;
+            continue;
+        };
+        let used = variables(expr);
+        // A calculation passes a filter only when it cannot fail: it may then run for rows
+        // the filter would have dropped.
+        let may_pass_filters = filters || !may_fail(expr);
+        let mut to = i;
+        while to > 0 {
+            let before = &ops[to - 1];
+            let passable = match before {
+                Op::For { .. } | Op::Let { .. } | Op::Traverse(_) => true,
+                Op::Filter(_) => may_pass_filters,
+                Op::Sort(_) => filters,
+                _ => false,
+            };
+            if !passable || declared(before).iter().any(|v| used.contains(v)) {
+                break;
+            }
+            to -= 1;
+        }
+        // A LET only moves past loops: passing other LETs alone gains nothing.
+        let worth = to < i && ops[to..i].iter().any(|op| matches!(op, Op::For { .. } | Op::Traverse(_) | Op::Sort(_)) || filters);
+        if worth {
+            let op = ops.remove(i);
+            ops.insert(to, op);
+            moved = true;
+        }
+        i += 1;
+    }
+    moved
+}
+
+/// Whether an expression may be moved or dropped: deterministic and without subqueries.
+fn movable(e: &Expr) -> bool {
+    match e {
+        Expr::Subquery(_) => false,
+        Expr::Call(name, _) if NOT_MOVABLE_FUNCTIONS.contains(&name.as_str()) => false,
+        e => e.children().into_iter().all(movable),
+    }
+}
+
+/// Whether evaluating `e` could raise an error: function calls and ranges (too large) can.
+fn may_fail(e: &Expr) -> bool {
+    matches!(e, Expr::Call(..) | Expr::Binary(aql::ast::BinaryOp::Range, ..)) || e.children().into_iter().any(may_fail)
+}
+
+/// The names an expression reads (collection names among them, which no operation declares).
+fn variables(e: &Expr) -> HashSet<String> {
+    fn walk(e: &Expr, out: &mut HashSet<String>) {
+        match e {
+            Expr::Var(v) => {
+                out.insert(v.clone());
+            }
+            Expr::Subquery(q) => {
+                for op in &q.ops {
+                    for x in op_expressions(op) {
+                        walk(x, out);
+                    }
+                }
+            }
+            e => e.children().into_iter().for_each(|c| walk(c, out)),
+        }
+    }
+    let mut out = HashSet::new();
+    walk(e, &mut out);
+    out
+}
+
+/// The variables an operation declares.
+fn declared(op: &Op) -> Vec<String> {
+    match op {
+        Op::For { var, .. } | Op::Let { var, .. } => vec![var.clone()],
+        Op::Traverse(t) => t.vars.clone(),
+        Op::Collect(c) => c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()).chain(c.into.iter().map(|(v, _)| v.clone())).chain(c.count_into.clone()).collect(),
+        Op::Window { aggregates, .. } => aggregates.iter().map(|(v, _)| v.clone()).collect(),
+        Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => vec!["OLD".into(), "NEW".into()],
+        Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => Vec::new(),
+    }
+}
+
+/// Drops LETs whose variable nothing after them reads; whether any went.
+fn remove_unused_lets(ops: &mut Vec<Op>) -> bool {
+    let mut removed = false;
+    let mut i = ops.len();
+    while i > 0 {
+        i -= 1;
+        let Op::Let { var, expr } = &ops[i] else { continue };
+        if !movable(expr) {
+            continue;
+        }
+        // COLLECT INTO without an expression and KEEP read every variable in scope.
+        let read_later = ops[i + 1..].iter().any(|op| {
+            matches!(op, Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || c.keep.contains(var))
+                || op_expressions(op).into_iter().any(|e| variables(e).contains(var))
+        });
+        if !read_later {
+            ops.remove(i);
+            removed = true;
+        }
+    }
+    removed
+}
+
+/// Removes `SORT var._key ASC` (or `_id`) when `var` is the query's first loop, over a
+/// collection, and only FILTERs and LETs stand between; whether it did.
+fn remove_sort_by_key(ops: &mut Vec<Op>) -> bool {
+    let Some(first) = ops.iter().position(|op| matches!(op, Op::For { .. } | Op::Traverse(_) | Op::Collect(_) | Op::Window { .. })) else {
+        return false;
+    };
+    let Op::For { var, source, .. } = &ops[first] else { return false };
+    // Only a collection name or `@@bind` is read in key order (a variable may hold a list).
+    let declared_before: Vec<String> = ops[..first].iter().flat_map(declared).collect();
+    let over_collection = match source {
+        Expr::Var(n) => !declared_before.contains(n),
+        Expr::BindCollection(_) => true,
+        _ => false,
+    };
+    if !over_collection {
+        return false;
+    }
+    let mut k = first + 1;
+    while matches!(ops.get(k), Some(Op::Filter(_) | Op::Let { .. })) {
+        k += 1;
+    }
+    let by_key = matches!(ops.get(k), Some(Op::Sort(keys)) if keys.len() == 1 && keys[0].1
+        && matches!(&keys[0].0, Expr::Attr(base, a) if (a == "_key" || a == "_id") && matches!(&**base, Expr::Var(v) if v == var)));
+    if by_key {
+        ops.remove(k);
+    }
+    by_key
+}
