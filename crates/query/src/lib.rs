@@ -252,14 +252,18 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
     let mut results = Vec::new();
     let limit = opts.memory_limit_bytes;
     let mut used = 0usize;
-    ex.run_query(query, Vec::new(), &mut |v| {
+    let ran = ex.run_query(query, Vec::new(), &mut |v| {
         used += approx_bytes(&v);
         if used > limit {
             return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {limit} bytes of memory (memoryLimit)"));
         }
         results.push(v);
         Ok(true)
-    })?;
+    });
+    if let Err(e) = ran {
+        ex.roll_back();
+        return Err(e);
+    }
     Ok(Outcome {
         results,
         stats: ex.stats,
@@ -408,6 +412,19 @@ struct Executor<'a> {
     sort_bounds: HashMap<usize, Option<usize>>,
     /// With `profile` 2, what each operation did (empty otherwise).
     op_profile: Vec<plan::OpProfile>,
+    /// The writes made so far, so that a query that fails takes them back.
+    undo: Vec<Undo>,
+}
+
+/// One document write a query made: enough to take it back.
+struct Undo {
+    col: Arc<Collection>,
+    key: String,
+    /// The revision the write left.
+    rev: u64,
+    /// The document before the write; `None` when the write created it.
+    old: Option<Value>,
+    removed: bool,
 }
 
 /// How many rows pass between checks of `maxRuntime`.
@@ -448,6 +465,7 @@ impl<'a> Executor<'a> {
             materialize: Vec::new(),
             sort_bounds: HashMap::new(),
             op_profile: Vec::new(),
+            undo: Vec::new(),
         }
     }
 
@@ -459,13 +477,17 @@ impl<'a> Executor<'a> {
         let opts = &self.opts;
         let started = self.started;
         let sub_stats = std::cell::RefCell::new(Stats::default());
+        let sub_undo = std::cell::RefCell::new(Vec::new());
         let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
             let mut ex = Executor::new(store, db, binds, opts.clone(), started);
             let mut out = Vec::new();
-            ex.run_query(q, vars.to_vec(), &mut |v| {
+            let ran = ex.run_query(q, vars.to_vec(), &mut |v| {
                 out.push(v);
                 Ok(true)
-            })?;
+            });
+            // A subquery's writes are the query's: taken back with the rest if it fails.
+            sub_undo.borrow_mut().append(&mut ex.undo);
+            ran?;
             sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
         };
@@ -476,6 +498,7 @@ impl<'a> Executor<'a> {
         let v = eval(e, &mut env);
         self.warnings.append(&mut env.warnings);
         self.stats.add(&sub_stats.into_inner());
+        self.undo.append(&mut sub_undo.into_inner());
         v
     }
 
@@ -991,6 +1014,9 @@ impl<'a> Executor<'a> {
         for (mut r, res) in rows.into_iter().zip(results) {
             match res {
                 Ok(w) => {
+                    if !w.ignored {
+                        self.undo.push(Undo { col: col.clone(), key: w.key.clone(), rev: w.rev, old: w.old.clone(), removed: kind == WriteKind::Remove });
+                    }
                     self.stats.writes_executed += u64::from(!w.ignored);
                     r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
                     r.push(("OLD".into(), w.old.unwrap_or(Value::Null)));
@@ -1009,7 +1035,8 @@ impl<'a> Executor<'a> {
     /// `UPSERT search INSERT doc UPDATE|REPLACE patch IN collection`, row by row: each row
     /// looks for a document matching `search` (seeing the rows before it), and updates or
     /// replaces it with `OLD` bound, or inserts. Without an index the search scans the
-    /// collection; UPSERT writes row by row, so it is not atomic across rows yet.
+    /// collection. UPSERT writes row by row; if the query fails, [`Executor::roll_back`]
+    /// takes the writes back.
     fn upsert(&mut self, op: &Op, rows: Vec<Row>) -> Result<Vec<Row>> {
         let Op::Upsert { search, insert, update, replace, collection, options } = op else { return Ok(rows) };
         let mut out = Vec::with_capacity(rows.len());
@@ -1046,6 +1073,7 @@ impl<'a> Executor<'a> {
             let (mut results, _) = self.store.write_documents(&col, kind, vec![item], &write_opts)?;
             match results.pop() {
                 Some(Ok(w)) => {
+                    self.undo.push(Undo { col: col.clone(), key: w.key.clone(), rev: w.rev, old: w.old.clone(), removed: false });
                     self.stats.writes_executed += 1;
                     r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
                     r.push(("OLD".into(), found.unwrap_or(Value::Null)));
@@ -1094,6 +1122,30 @@ impl<'a> Executor<'a> {
         });
         self.projections.insert(i, p.clone());
         p
+    }
+
+    /// Takes back the query's writes, newest first: a created document is removed, a changed
+    /// or removed one is put back as it was, revision included. A document another writer
+    /// changed since is left alone (its revision no longer matches).
+    fn roll_back(&mut self) {
+        let restore = WriteOptions { wait_for_sync: true, is_restore: true, skip_validation: true, ignore_revs: false, ..WriteOptions::default() };
+        for u in self.undo.drain(..).rev() {
+            let if_match = Some(docstore::clock::encode_rev(u.rev));
+            let (kind, body) = match (u.old, u.removed) {
+                (None, _) => (WriteKind::Remove, json!({"_key": u.key})),
+                (Some(old), false) => (WriteKind::Replace, old),
+                (Some(old), true) => (WriteKind::Insert(OverwriteMode::Conflict), old),
+            };
+            let if_match = if u.removed { None } else { if_match };
+            let item = WriteItem { body, key: Some(u.key.clone()), if_match };
+            let failed = match self.store.write_documents(&u.col, kind, vec![item], &restore) {
+                Ok((results, _)) => results.into_iter().find_map(Result::err).map(|e| e.error),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failed {
+                tracing::warn!("could not take back the write of {}/{} after the query failed: {e}", u.col.name(), u.key);
+            }
+        }
     }
 
     /// Every [`RUNTIME_CHECK_STEPS`] calls: stops the query when it ran past `maxRuntime` or

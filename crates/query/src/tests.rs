@@ -391,3 +391,26 @@ fn names_are_checked_before_running() {
         crate::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
 }
+
+#[test]
+fn a_failing_query_takes_back_its_writes() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let col = db.collection("c").unwrap();
+    let before: Vec<Value> = q(&s, "FOR d IN c SORT d._key RETURN [d._key, d._rev, d.value]", json!({}));
+    for (text, code) in [
+        // The second INSERT hits an existing key after the first wrote three documents.
+        ("FOR i IN 1..3 INSERT {_key: CONCAT('n', i)} INTO c INSERT {_key: 'k001'} INTO c", 1210),
+        // UPSERT writes row by row; the third row is not a document.
+        ("FOR x IN [{_key: 'u1'}, {_key: 'k002'}, 5] UPSERT {_key: x._key} INSERT x UPDATE {touched: true} IN c", 1227),
+        // Updates, removes and a subquery's inserts, then a failure.
+        ("FOR d IN c FILTER d.value < 3 UPDATE d WITH {value: -1} IN c FOR x IN [1] RETURN FAIL('after the update')", 1569),
+        ("FOR d IN c FILTER d.value < 2 REMOVE d IN c FOR x IN [1] RETURN FAIL('after the remove')", 1569),
+        ("LET made = (FOR i IN 1..2 INSERT {_key: CONCAT('s', i)} INTO c RETURN NEW._key) RETURN FAIL('after the subquery')", 1569),
+    ] {
+        let e = run(&s, &db, text, &Map::new(), &Options::default()).unwrap_err();
+        assert_eq!(e.code.0, code, "{text}: {e}");
+        assert_eq!(q(&s, "FOR d IN c SORT d._key RETURN [d._key, d._rev, d.value]", json!({})), before, "{text}");
+        assert_eq!(s.count(&col).unwrap(), 100, "{text}");
+    }
+}
