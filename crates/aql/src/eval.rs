@@ -18,6 +18,21 @@ const RANGE_ITEMS_MAX: f64 = 10_000_000.0;
 /// Runs a subquery with the variables in scope and returns its result array.
 pub type SubqueryFn<'a> = &'a dyn Fn(&crate::query::Query, &[(String, Value)]) -> Result<Value, ArangoError>;
 
+/// What AQL functions that read the database (`DOCUMENT`, `COLLECTION_COUNT`, …) need from
+/// the query's executor. Each call checks the caller's access.
+pub trait Database {
+    /// The database's name.
+    fn name(&self) -> String;
+    /// A document by collection name and key; `Ok(None)` when either does not exist.
+    fn document(&self, collection: &str, key: &str) -> Result<Option<Value>, ArangoError>;
+    /// How many documents a collection holds (1203 when it does not exist).
+    fn count(&self, collection: &str) -> Result<u64, ArangoError>;
+    /// The collections the caller may read, as `(id, name)`.
+    fn collections(&self) -> Vec<(String, String)>;
+    /// The user running the query, when there is one.
+    fn user(&self) -> Option<String>;
+}
+
 pub struct Env<'a> {
     pub binds: &'a Map<String, Value>,
     /// The row's variables, innermost last. Borrowed: evaluating an expression copies only
@@ -31,11 +46,13 @@ pub struct Env<'a> {
     pub subquery: Option<SubqueryFn<'a>>,
     /// The query's kill flag, which `SLEEP` watches.
     pub kill: Option<&'a std::sync::atomic::AtomicBool>,
+    /// The database, for the functions that read it; without it they are refused.
+    pub db: Option<&'a dyn Database>,
 }
 
 impl<'a> Env<'a> {
     pub fn new(binds: &'a Map<String, Value>) -> Env<'a> {
-        Env { binds, vars: &[], locals: Vec::new(), warnings: Vec::new(), subquery: None, kill: None }
+        Env { binds, vars: &[], locals: Vec::new(), warnings: Vec::new(), subquery: None, kill: None, db: None }
     }
 
     pub fn warn(&mut self, code: ErrorCode, msg: impl Into<String>) {

@@ -31,6 +31,9 @@ pub fn parse_return_expression(text: &str, allowed_binds: &[&str]) -> Result<Exp
     Ok(e)
 }
 
+/// Functions that read the database: not for computed values.
+const DATABASE_FUNCTIONS: &[&str] = &["DOCUMENT", "COLLECTIONS", "COLLECTION_COUNT", "CURRENT_DATABASE", "CURRENT_USER"];
+
 fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
     match e {
         Expr::BindCollection(_) | Expr::Subquery(_) => return Err(err!(ERROR_BAD_PARAMETER, "collections and subqueries are not allowed here")),
@@ -38,6 +41,9 @@ fn check(e: &Expr, binds: &[&str]) -> Result<(), ArangoError> {
         Expr::Var(name) => return Err(err!(ERROR_BAD_PARAMETER, "unknown variable '{name}': only bind parameters {binds:?} may be used")),
         Expr::Bind(name) if !binds.contains(&name.as_str()) => {
             return Err(err!(ERROR_BAD_PARAMETER, "bind parameter '@{name}' is not available here; use {binds:?}"))
+        }
+        Expr::Call(name, _) if DATABASE_FUNCTIONS.contains(&name.as_str()) => {
+            return Err(err!(ERROR_BAD_PARAMETER, "function '{name}()' reads the database and cannot be used here"));
         }
         Expr::Call(name, args) => check_call(name, args.len())?,
         _ => {}

@@ -85,6 +85,11 @@ pub struct Options {
     pub optimizer_rules: Vec<String>,
     /// `profile`: 2 counts what each operation does.
     pub profile: u8,
+    /// The user running the query (`CURRENT_USER()`).
+    pub user: Option<String>,
+    /// Whether the user may read a collection, for functions that name collections at run
+    /// time (`DOCUMENT`); without it every collection may be read.
+    pub can_read: Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
 }
 
 impl Options {
@@ -116,6 +121,8 @@ impl Default for Options {
             kill: None,
             optimizer_rules: Vec::new(),
             profile: 0,
+            user: None,
+            can_read: None,
         }
     }
 }
@@ -416,6 +423,57 @@ struct Executor<'a> {
     undo: Vec<Undo>,
 }
 
+/// The database as AQL functions read it, with the caller's access checked.
+struct DbAccess<'a> {
+    store: &'a Store,
+    db: &'a Database,
+    opts: &'a Options,
+}
+
+impl DbAccess<'_> {
+    fn readable(&self, name: &str) -> Result<Arc<Collection>> {
+        let col = self.db.collection(name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))?;
+        if self.opts.can_read.as_ref().is_some_and(|can| !can(&col.name())) {
+            return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: no read access to collection '{name}'").status(403));
+        }
+        Ok(col)
+    }
+}
+
+impl aql::eval::Database for DbAccess<'_> {
+    fn name(&self) -> String {
+        self.db.name().to_string()
+    }
+
+    fn document(&self, collection: &str, key: &str) -> Result<Option<Value>> {
+        let col = match self.readable(collection) {
+            Ok(c) => c,
+            // A handle naming no collection finds no document, as in ArangoDB.
+            Err(e) if e.code == ERROR_ARANGO_DATA_SOURCE_NOT_FOUND => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.store.get_document(&col, key)?.map(|d| d.to_value(&col.name(), key)).transpose()
+    }
+
+    fn count(&self, collection: &str) -> Result<u64> {
+        let col = self.readable(collection)?;
+        self.store.count(&col)
+    }
+
+    fn collections(&self) -> Vec<(String, String)> {
+        self.db
+            .collections()
+            .into_iter()
+            .filter(|c| self.opts.can_read.as_ref().is_none_or(|can| can(&c.name())))
+            .map(|c| (c.info.read().id.to_string(), c.name()))
+            .collect()
+    }
+
+    fn user(&self) -> Option<String> {
+        self.opts.user.clone()
+    }
+}
+
 /// One document write a query made: enough to take it back.
 struct Undo {
     col: Arc<Collection>,
@@ -491,10 +549,12 @@ impl<'a> Executor<'a> {
             sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
         };
+        let access = DbAccess { store, db, opts };
         let mut env = Env::new(binds);
         env.vars = row;
         env.kill = opts.kill.as_deref();
         env.subquery = Some(&run_sub);
+        env.db = Some(&access);
         let v = eval(e, &mut env);
         self.warnings.append(&mut env.warnings);
         self.stats.add(&sub_stats.into_inner());

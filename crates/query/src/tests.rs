@@ -414,3 +414,24 @@ fn a_failing_query_takes_back_its_writes() {
         assert_eq!(s.count(&col).unwrap(), 100, "{text}");
     }
 }
+
+#[test]
+fn functions_that_read_the_database() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    s.create_collection(&db, &json!({"name": "secret"})).unwrap();
+    let r = q(&s, "RETURN [DOCUMENT('c/k001').value, DOCUMENT('c', 'k002').value, DOCUMENT('c', ['k003', 'nope', 'c/k004'])[*].value]", json!({}));
+    assert_eq!(r, [json!([1, 2, [3, 4]])]);
+    let r = q(&s, "RETURN [DOCUMENT('c/nope'), DOCUMENT('nowhere/k001'), DOCUMENT(['c/k005', 5])[*].value, COLLECTION_COUNT('c'), CURRENT_DATABASE()]", json!({}));
+    assert_eq!(r, [json!([null, null, [5], 100, "_system"])]);
+    let names = q(&s, "RETURN COLLECTIONS()[*].name", json!({}));
+    assert!(names[0].as_array().unwrap().contains(&json!("secret")));
+    // Without read access to a collection, DOCUMENT is refused; COLLECTIONS leaves it out.
+    let opts = Options { can_read: Some(std::sync::Arc::new(|c: &str| c != "secret")), ..Options::default() };
+    let e = run(&s, &db, "RETURN DOCUMENT('secret/x')", &Map::new(), &opts).unwrap_err();
+    assert_eq!(e.code.0, 11);
+    let out = run(&s, &db, "RETURN COLLECTIONS()[*].name", &Map::new(), &opts).unwrap();
+    assert!(!out.results[0].as_array().unwrap().contains(&json!("secret")));
+    // Computed values cannot read the database.
+    assert_eq!(aql::parse_return_expression("RETURN DOCUMENT('c/k001')", &["doc"]).unwrap_err().code.0, 10);
+}

@@ -6,7 +6,46 @@ use errors::{err, ERROR_QUERY_FAIL_CALLED, ERROR_QUERY_USER_ASSERT, ERROR_QUERY_
 use serde_json::{json, Value};
 
 use super::{alias, type_mismatch, Entry};
+use crate::eval::Env;
 use crate::value::{compare, to_number, to_string, truthy};
+
+/// The database a function reads, or an error where there is none (computed values).
+fn database<'e>(env: &Env<'e>, name: &str) -> Result<&'e dyn crate::eval::Database, errors::ArangoError> {
+    env.db.ok_or_else(|| err!(errors::ERROR_BAD_PARAMETER, "function '{name}()' reads the database and cannot be used here"))
+}
+
+/// `DOCUMENT(id)`, `DOCUMENT([ids])`, `DOCUMENT(collection, key or id)` and
+/// `DOCUMENT(collection, [keys or ids])`: the documents that exist (`null` for a single one
+/// that does not).
+fn document(a: &[Value], env: &mut Env, name: &str) -> Result<Value, errors::ArangoError> {
+    let db = database(env, name)?;
+    let one = |collection: Option<&str>, handle: &Value| -> Result<Option<Value>, errors::ArangoError> {
+        let Some(h) = handle.as_str() else { return Ok(None) };
+        match (h.split_once('/'), collection) {
+            (Some((c, k)), _) => db.document(c, k),
+            (None, Some(c)) => db.document(c, h),
+            (None, None) => Ok(None),
+        }
+    };
+    let (collection, handles) = match a {
+        [h] => (None, h),
+        [c, h] => match c.as_str() {
+            Some(c) => (Some(c), h),
+            None => return type_mismatch(env, name),
+        },
+        _ => return type_mismatch(env, name),
+    };
+    match handles {
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for h in items {
+                out.extend(one(collection, h)?);
+            }
+            Ok(Value::Array(out))
+        }
+        h => Ok(one(collection, h)?.unwrap_or(Value::Null)),
+    }
+}
 
 /// The ArangoDB version Rango answers as; it matches the server's `/_api/version`.
 pub const ARANGODB_VERSION: &str = "3.12.4";
@@ -50,6 +89,17 @@ pub(super) const FUNCTIONS: &[Entry] = &[
     // Rango has no JavaScript engine: V8() evaluates its argument like any expression.
     ("V8", 1, 1, |a, _, _| Ok(a[0].clone())),
     ("VERSION", 0, 0, |_, _, _| Ok(json!(ARANGODB_VERSION))),
+    ("DOCUMENT", 1, 2, document),
+    ("CURRENT_DATABASE", 0, 0, |_, env, name| Ok(json!(database(env, name)?.name()))),
+    ("CURRENT_USER", 0, 0, |_, env, name| Ok(database(env, name)?.user().map_or(Value::Null, Value::String))),
+    ("COLLECTION_COUNT", 1, 1, |a, env, name| {
+        let Some(c) = a[0].as_str() else { return type_mismatch(env, name) };
+        Ok(json!(database(env, name)?.count(c)?))
+    }),
+    ("COLLECTIONS", 0, 0, |_, env, name| {
+        let list = database(env, name)?.collections();
+        Ok(Value::Array(list.into_iter().map(|(id, name)| json!({"_id": id, "name": name})).collect()))
+    }),
     ("HASH", 1, 1, |a, _, _| Ok(json!(hash(&a[0], 0xcbf2_9ce4_8422_2325) & HASH_MASK))),
     ("MINHASH_COUNT", 1, 1, |a, env, name| match a[0].as_f64().filter(|e| *e > 0.0 && *e < 1.0) {
         Some(e) => Ok(json!((1.0 / (e * e)).ceil() as u64)),

@@ -107,7 +107,9 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
     } else {
         Arc::new(query::parse(&text)?)
     };
-    // The caller needs read access to every collection the query reads, write to those it writes.
+    let mut opts = query::Options { full_count: options["fullCount"] == true, user: req.user.clone(), ..query::Options::default() };
+    // The caller needs read access to every collection the query reads, write to those it
+    // writes; collections named only at run time (DOCUMENT) are checked when read.
     if let Some(grants) = api::caller_grants(ctx, req) {
         let (reads, writes) = query::collections_used(&parsed, &binds);
         for (names, level) in [(reads, Level::Ro), (writes, Level::Rw)] {
@@ -115,8 +117,9 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
                 return Err(err!(ERROR_FORBIDDEN, "forbidden: no access to a collection the query uses"));
             }
         }
+        let database = db.name().to_string();
+        opts.can_read = Some(Arc::new(move |c: &str| grants.collection(&database, c) >= Level::Ro));
     }
-    let mut opts = query::Options { full_count: options["fullCount"] == true, ..query::Options::default() };
     if let Some(rules) = options["optimizer"]["rules"].as_array() {
         opts.optimizer_rules = rules.iter().filter_map(Value::as_str).map(str::to_string).collect();
     }
