@@ -89,8 +89,11 @@ pub struct Options {
     pub user: Option<String>,
     /// Whether the user may read a collection, for functions that name collections at run
     /// time (`DOCUMENT`); without it every collection may be read.
-    pub can_read: Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
+    pub can_read: Option<ReadCheck>,
 }
+
+/// Says whether the caller may read a collection (by name).
+pub type ReadCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Options {
     /// Whether the optimizer rule `name` may be applied.
