@@ -18,7 +18,7 @@ use sha2::Digest;
 use crate::eval::Env;
 use crate::value::{compare, num, to_number, to_string, truthy};
 
-pub use dates::iso8601_from_ms;
+pub use dates::{iso8601_from_ms, parse_duration};
 
 type Fun = fn(&[Value], &mut Env, &str) -> Result<Value, ArangoError>;
 

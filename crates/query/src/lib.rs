@@ -913,10 +913,20 @@ impl<'a> Executor<'a> {
     /// must come sorted by that value, as in ArangoDB).
     fn window(&mut self, range: Option<&Expr>, bounds: &Expr, aggregates: &[(String, Expr)], rows: Vec<Row>) -> Result<Vec<Row>> {
         let bounds = self.eval(bounds, &Row::new())?;
-        let bound = |name: &str| -> Result<Option<f64>> {
+        let mut durations = false;
+        let mut bound = |name: &str| -> Result<Option<f64>> {
             match bounds.get(name) {
                 None | Some(Value::Null) => Ok(Some(0.0)),
                 Some(Value::String(s)) if s == "unbounded" => Ok(None),
+                // An ISO 8601 duration over a range of dates, in milliseconds.
+                Some(Value::String(s)) if range.is_some() => match aql::functions::parse_duration(s) {
+                    Some((0, ms)) if ms >= 0 => {
+                        durations = true;
+                        Ok(Some(ms as f64))
+                    }
+                    Some((_, ms)) if ms >= 0 => Err(err!(errors::ERROR_NOT_IMPLEMENTED, "WINDOW durations in months or years are not built yet; use days").status(501)),
+                    _ => Err(err!(errors::ERROR_BAD_PARAMETER, "WINDOW {name} must be a non-negative number, an ISO 8601 duration or \"unbounded\"")),
+                },
                 Some(v) => match v.as_f64() {
                     Some(n) if n >= 0.0 => Ok(Some(n)),
                     _ => Err(err!(errors::ERROR_BAD_PARAMETER, "WINDOW {name} must be a non-negative number or \"unbounded\"")),
@@ -925,7 +935,16 @@ impl<'a> Executor<'a> {
         };
         let (preceding, following) = (bound("preceding")?, bound("following")?);
         let keys: Option<Vec<f64>> = match range {
-            Some(r) => Some(rows.iter().map(|row| self.eval(r, row).map(|v| aql::value::to_number(&v))).collect::<Result<_>>()?),
+            Some(r) => {
+                let mut keys = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let v = self.eval(r, row)?;
+                    // With durations the range values are dates: timestamps or ISO strings.
+                    let v = if durations && v.is_string() { aql::functions::call("DATE_TIMESTAMP", vec![v], &mut Env::new(self.binds))? } else { v };
+                    keys.push(aql::value::to_number(&v));
+                }
+                Some(keys)
+            }
             None => None,
         };
         let args: Vec<Vec<Value>> = aggregates.iter().map(|(_, e)| rows.iter().map(|r| self.aggregate_argument(e, r)).collect()).collect::<Result<_>>()?;

@@ -316,6 +316,10 @@ fn window_aggregates_over_rows_and_ranges() {
     assert_eq!(r, [json!([1, 1]), json!([2, 1]), json!([2, 2]), json!([1, 7]), json!([2, 7])]);
     let r = q(&s, "FOR d IN c FILTER d.value < 4 SORT d.value WINDOW {following: 'unbounded'} AGGREGATE rest = SUM(d.value) RETURN rest", json!({}));
     assert_eq!(r, [json!(6), json!(6), json!(5), json!(3)]);
+    // Durations over dates.
+    let text = "FOR t IN ['2024-01-01T00:00:00Z', '2024-01-01T00:20:00Z', '2024-01-01T01:10:00Z'] \
+        WINDOW t WITH {preceding: 'PT30M'} AGGREGATE n = LENGTH(t) RETURN n";
+    assert_eq!(q(&s, text, json!({})), [json!(1), json!(2), json!(1)]);
     let db = s.database("_system").unwrap();
     let e = run(&s, &db, "FOR x IN [1] WINDOW {preceding: -1} AGGREGATE s = SUM(x) RETURN s", &Map::new(), &Options::default()).unwrap_err();
     assert_eq!(e.code.0, 10);

@@ -272,7 +272,7 @@ fn add_months(local: i64, months: i64) -> Option<i64> {
 }
 
 /// `P1Y2M3W4DT5H6M7.89S` as (months, milliseconds).
-fn parse_duration(s: &str) -> Option<(i64, i64)> {
+pub fn parse_duration(s: &str) -> Option<(i64, i64)> {
     let rest = s.strip_prefix('P')?;
     let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
     if rest.is_empty() || (rest.contains('T') && time.is_empty()) {
