@@ -20,7 +20,7 @@ use aql::query::{parse_query, Collect, Op};
 pub use aql::query::Query;
 use aql::value::{compare, truthy, type_name};
 use docstore::{Collection, Database, OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
-use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
+use errors::{err, ArangoError, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
     ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
 use serde_json::{json, Map, Value};
 
@@ -87,6 +87,10 @@ pub struct Options {
     pub profile: u8,
     /// The user running the query (`CURRENT_USER()`).
     pub user: Option<String>,
+    /// `failOnWarning`: a warning ends the query as an error.
+    pub fail_on_warning: bool,
+    /// `maxWarningCount`: warnings reported at most.
+    pub max_warning_count: usize,
     /// Whether the user may read a collection, for functions that name collections at run
     /// time (`DOCUMENT`); without it every collection may be read.
     pub can_read: Option<ReadCheck>,
@@ -126,6 +130,8 @@ impl Default for Options {
             profile: 0,
             user: None,
             can_read: None,
+            fail_on_warning: false,
+            max_warning_count: 10,
         }
     }
 }
@@ -277,7 +283,7 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
     Ok(Outcome {
         results,
         stats: ex.stats,
-        warnings: ex.warnings.iter().map(|(c, m)| json!({"code": c.0, "message": m})).collect(),
+        warnings: ex.warnings.iter().take(opts.max_warning_count).map(|(c, m)| json!({"code": c.0, "message": m})).collect(),
         execution_time_s: started.elapsed().as_secs_f64(),
         op_profile: ex.op_profile,
     })
@@ -539,6 +545,7 @@ impl<'a> Executor<'a> {
         let started = self.started;
         let sub_stats = std::cell::RefCell::new(Stats::default());
         let sub_undo = std::cell::RefCell::new(Vec::new());
+        let sub_warnings = std::cell::RefCell::new(Vec::new());
         let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
             let mut ex = Executor::new(store, db, binds, opts.clone(), started);
             let mut out = Vec::new();
@@ -548,6 +555,7 @@ impl<'a> Executor<'a> {
             });
             // A subquery's writes are the query's: taken back with the rest if it fails.
             sub_undo.borrow_mut().append(&mut ex.undo);
+            sub_warnings.borrow_mut().append(&mut ex.warnings);
             ran?;
             sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
@@ -560,8 +568,13 @@ impl<'a> Executor<'a> {
         env.db = Some(&access);
         let v = eval(e, &mut env);
         self.warnings.append(&mut env.warnings);
+        self.warnings.append(&mut sub_warnings.into_inner());
         self.stats.add(&sub_stats.into_inner());
         self.undo.append(&mut sub_undo.into_inner());
+        // failOnWarning: the first warning ends the query as an error.
+        if let (true, Some((code, message))) = (self.opts.fail_on_warning, self.warnings.first()) {
+            return Err(ArangoError::with_message(*code, message.clone()).status(400));
+        }
         v
     }
 

@@ -439,3 +439,24 @@ fn functions_that_read_the_database() {
     // Computed values cannot read the database.
     assert_eq!(aql::parse_return_expression("RETURN DOCUMENT('c/k001')", &["doc"]).unwrap_err().code.0, 10);
 }
+
+#[test]
+fn warnings_are_capped_or_fatal_on_request() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let text = "FOR i IN 1..30 RETURN i / 0";
+    let out = run(&s, &db, text, &Map::new(), &Options::default()).unwrap();
+    assert_eq!(out.warnings.len(), 10);
+    let few = Options { max_warning_count: 2, ..Options::default() };
+    assert_eq!(run(&s, &db, text, &Map::new(), &few).unwrap().warnings.len(), 2);
+    let strict = Options { fail_on_warning: true, ..Options::default() };
+    let e = run(&s, &db, text, &Map::new(), &strict).unwrap_err();
+    assert_eq!((e.code.0, e.status), (1562, Some(400)));
+    // A subquery's warnings count too.
+    let out = run(&s, &db, "LET x = (FOR i IN [1] RETURN i / 0) RETURN x", &Map::new(), &Options::default()).unwrap();
+    assert_eq!(out.warnings.len(), 1);
+    // A failing query with failOnWarning takes back its writes like any other.
+    let e = run(&s, &db, "FOR i IN 1..2 INSERT {_key: CONCAT('w', i)} INTO c RETURN 1 / 0", &Map::new(), &strict).unwrap_err();
+    assert_eq!(e.code.0, 1562);
+    assert_eq!(s.count(&db.collection("c").unwrap()).unwrap(), 100);
+}

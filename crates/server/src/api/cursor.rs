@@ -123,6 +123,10 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
     if let Some(rules) = options["optimizer"]["rules"].as_array() {
         opts.optimizer_rules = rules.iter().filter_map(Value::as_str).map(str::to_string).collect();
     }
+    opts.fail_on_warning = options["failOnWarning"] == true;
+    if let Some(n) = options.get("maxWarningCount").and_then(Value::as_u64) {
+        opts.max_warning_count = usize::try_from(n).unwrap_or(usize::MAX);
+    }
     if let Some(t) = options.get("maxRuntime").and_then(Value::as_f64).filter(|t| *t > 0.0) {
         opts.max_runtime = Some(Duration::from_secs_f64(t.min(TTL_S_MAX)));
     }
