@@ -27,6 +27,8 @@ pub trait Database {
     fn document(&self, collection: &str, key: &str) -> Result<Option<Value>, ArangoError>;
     /// How many documents a collection holds (1203 when it does not exist).
     fn count(&self, collection: &str) -> Result<u64, ArangoError>;
+    /// All documents of a collection, for a collection read as a value (`RETURN users`).
+    fn documents(&self, collection: &str) -> Result<Vec<Value>, ArangoError>;
     /// The collections the caller may read, as `(id, name)`.
     fn collections(&self) -> Vec<(String, String)>;
     /// The user running the query, when there is one.
@@ -129,7 +131,12 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             }
             Value::Object(m)
         }
-        Expr::Var(name) => env.var(name).cloned().ok_or_else(|| err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'"))?,
+        Expr::Var(name) => match (env.var(name), env.db) {
+            (Some(v), _) => v.clone(),
+            // A name no variable declares is a collection, read as the array of its documents.
+            (None, Some(db)) => Value::Array(db.documents(name)?),
+            (None, None) => return Err(err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'")),
+        },
         Expr::BindCollection(name) => {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
         }
@@ -151,6 +158,11 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             let index = eval(index, env)?;
             let base = operand(base, env)?;
             index_of(&base, &index).cloned().unwrap_or(Value::Null)
+        }
+        // LENGTH of a collection counts it without reading its documents.
+        Expr::Call(name, args) if matches!(name.as_str(), "LENGTH" | "COUNT") && collection_name(args, env).is_some() => {
+            let (Some(db), Some(collection)) = (env.db, collection_name(args, env)) else { return Ok(Value::Null) };
+            Value::from(db.count(collection)?)
         }
         Expr::Call(name, args) => {
             let values = args.iter().map(|a| eval(a, env)).collect::<Result<Vec<_>, _>>()?;
@@ -203,6 +215,15 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             Value::Bool(quantifier.holds(matched, items.len(), bounds))
         }
     })
+}
+
+/// The collection a one-argument call names, when its argument is a name no variable declares
+/// and there is a database to read.
+fn collection_name<'e>(args: &'e [Expr], env: &Env) -> Option<&'e str> {
+    match args {
+        [Expr::Var(n)] if env.db.is_some() && env.var(n).is_none() => Some(n),
+        _ => None,
+    }
 }
 
 /// Evaluates `f` with `CURRENT` bound to `value`.

@@ -181,14 +181,25 @@ pub fn run(store: &Store, db: &Database, text: &str, binds: &Map<String, Value>,
 /// Parses a query (1501 and friends on bad text), for [`collections_used`] and [`execute`].
 pub fn parse(text: &str) -> Result<Query> {
     let q = parse_query(text)?;
-    check_names(&q, &[])?;
+    check_names(&q, &[], &mut Vec::new())?;
     Ok(q)
 }
 
+/// The names a query's expressions use that no variable declares: collections read as values
+/// (`LENGTH(users)`, `RETURN users`), which must exist.
+pub fn collection_references(q: &Query) -> Vec<String> {
+    let mut names = Vec::new();
+    let _ = check_names(q, &[], &mut names);
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Checks before anything runs, as ArangoDB does: every function call names a known function
-/// with an accepted number of arguments (1540, 1541), and every variable an expression reads
-/// is declared before it (1512). `outer` holds the variables of enclosing queries.
-fn check_names(q: &Query, outer: &[String]) -> Result<()> {
+/// with an accepted number of arguments (1540, 1541). A name no variable declares is a
+/// collection read as a value and goes into `collections`. `outer` holds the variables of
+/// enclosing queries.
+fn check_names(q: &Query, outer: &[String], collections: &mut Vec<String>) -> Result<()> {
     let mut scope: Vec<String> = outer.to_vec();
     for op in &q.ops {
         // A FOR source or a modification target that is a bare name names a collection.
@@ -215,7 +226,7 @@ fn check_names(q: &Query, outer: &[String]) -> Result<()> {
         for e in op_expressions(op) {
             let is_name = matches!(e, Expr::Var(_)) && (target.is_some_and(|t| std::ptr::eq(t, e)) || traversal_collections.iter().any(|c| std::ptr::eq(*c, e)));
             if !is_name {
-                check_expression(e, &local)?;
+                check_expression(e, &local, collections)?;
             }
         }
         match op {
@@ -237,27 +248,35 @@ fn check_names(q: &Query, outer: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn check_expression(e: &Expr, scope: &[String]) -> Result<()> {
+fn check_expression(e: &Expr, scope: &[String], collections: &mut Vec<String>) -> Result<()> {
     match e {
         Expr::Call(name, args) => aql::check_call(name, args.len())?,
-        Expr::Var(v) if !scope.contains(v) => {
-            return Err(err!(errors::ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{v}'").status(400));
-        }
-        Expr::Subquery(q) => return check_names(q, scope),
+        Expr::Var(v) if !scope.contains(v) => collections.push(v.clone()),
+        Expr::Subquery(q) => return check_names(q, scope, collections),
         Expr::Expand(_) | Expr::Question { .. } => {
             // The element variable CURRENT is visible inside.
             let mut inner = scope.to_vec();
             inner.push(aql::ast::CURRENT.to_string());
-            return e.children().into_iter().try_for_each(|c| check_expression(c, &inner));
+            return e.children().into_iter().try_for_each(|c| check_expression(c, &inner, collections));
         }
         _ => {}
     }
-    e.children().into_iter().try_for_each(|c| check_expression(c, scope))
+    e.children().into_iter().try_for_each(|c| check_expression(c, scope, collections))
 }
 
 /// Runs a query already parsed from `text`; `started` is when its timing began.
+/// Every collection a query reads as a value must exist (1203), as ArangoDB checks when it
+/// plans the query.
+fn check_collections(db: &Database, query: &Query) -> Result<()> {
+    for name in collection_references(query) {
+        db.collection(&name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}").status(404))?;
+    }
+    Ok(())
+}
+
 pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
     check_binds(text, binds)?;
+    check_collections(db, query)?;
     let mut query = query.clone();
     optimize::optimize(&mut query, opts);
     let query = &query;
@@ -294,6 +313,7 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
 pub fn collections_used(q: &Query, binds: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
     let (mut reads, mut writes) = (Vec::new(), Vec::new());
     walk(q, binds, &mut Vec::new(), &mut reads, &mut writes);
+    reads.extend(collection_references(q));
     reads.sort();
     reads.dedup();
     writes.sort();
@@ -380,6 +400,7 @@ pub const RULES: &[&str] = &[
 /// The execution plan of a parsed query (`POST /_api/explain`).
 pub fn explain(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<plan::Plan> {
     check_binds(text, binds)?;
+    check_collections(db, query)?;
     let mut query = query.clone();
     let rewritten = optimize::optimize(&mut query, opts);
     let mut plan = plan::plan(store, db, &query, binds, opts)?;
@@ -467,6 +488,30 @@ impl aql::eval::Database for DbAccess<'_> {
     fn count(&self, collection: &str) -> Result<u64> {
         let col = self.readable(collection)?;
         self.store.count(&col)
+    }
+
+    fn documents(&self, collection: &str) -> Result<Vec<Value>> {
+        let col = self.readable(collection)?;
+        let name = col.name();
+        let (mut out, mut bytes, mut failure) = (Vec::new(), 0usize, None);
+        self.store.scan_raw(&col, |key, doc| match doc.to_value(&name, key) {
+            Ok(v) => {
+                bytes += approx_bytes(&v);
+                out.push(v);
+                bytes <= self.opts.memory_limit_bytes
+            }
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if bytes > self.opts.memory_limit_bytes {
+            return Err(err!(ERROR_RESOURCE_LIMIT, "collection '{name}' read as a value would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
+        }
+        Ok(out)
     }
 
     fn collections(&self) -> Vec<(String, String)> {

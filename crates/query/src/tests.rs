@@ -375,16 +375,24 @@ fn review_regressions() {
 
 #[test]
 fn names_are_checked_before_running() {
-    for (text, code) in [
-        ("FOR d IN [] RETURN NOPE(d)", 1540),
-        ("FOR d IN [] RETURN SUBSTRING(d)", 1541),
-        ("FOR d IN [] RETURN x", 1512),
-        ("LET x = x + 1 RETURN x", 1512),
-        ("FOR d IN [] COLLECT g = d.a RETURN d", 1512),
-        ("FOR x IN [1] LET s = (FOR y IN [2] RETURN [x, y, z]) RETURN s", 1512),
-    ] {
+    for (text, code) in [("FOR d IN [] RETURN NOPE(d)", 1540), ("FOR d IN [] RETURN SUBSTRING(d)", 1541)] {
         assert_eq!(crate::parse(text).unwrap_err().code.0, code, "{text}");
     }
+    // A name no variable declares is a collection, which must exist before anything runs.
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    for text in [
+        "FOR d IN [] RETURN x",
+        "LET x = x + 1 RETURN x",
+        "FOR d IN [] COLLECT g = d.a RETURN d",
+        "FOR x IN [1] LET s = (FOR y IN [2] RETURN [x, y, z]) RETURN s",
+    ] {
+        let parsed = crate::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let e = crate::execute(&s, &db, text, &parsed, &Map::new(), &Options::default(), std::time::Instant::now()).unwrap_err();
+        assert_eq!((e.code.0, e.status), (1203, Some(404)), "{text}");
+    }
+    assert_eq!(q(&s, "RETURN [LENGTH(c), COUNT(c), c[0]._key, LENGTH(c[* FILTER CURRENT.group == 1])]", json!({})), [json!([100, 100, "k000", 33])]);
+    assert_eq!(crate::collections_used(&crate::parse("RETURN LENGTH(c)").unwrap(), &Map::new()).0, ["c"]);
     for ok in [
         "FOR d IN c COLLECT g = d.a INTO items RETURN [g, items]",
         "UPSERT {a: 1} INSERT {a: 1} UPDATE {n: OLD.n + 1} IN c RETURN [OLD, NEW]",
