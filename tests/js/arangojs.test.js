@@ -119,3 +119,18 @@ test("AQL queries through cursors", async () => {
   assert.deepEqual(grouped, [{ odd: 0, n: 15 }, { odd: 1, n: 15 }]);
   await assert.rejects(db.query("FOR x IN RETURN"), (e) => e.errorNum === 1501);
 });
+
+test("explain, parse and the optimizer's rules", async () => {
+  const db = system();
+  const col = await db.createCollection("jsexplain");
+  await col.saveAll(Array.from({ length: 10 }, (_, i) => ({ _key: `k${i}`, v: i })));
+  const explained = await db.explain(aql`FOR d IN ${col} FILTER d._key == ${"k3"} RETURN d.v`);
+  assert.equal(explained.plan.nodes[1].type, "IndexNode");
+  assert.ok(explained.plan.rules.includes("use-indexes"));
+  const parsed = await db.parse("FOR d IN jsexplain RETURN d");
+  assert.deepEqual(parsed.collections, ["jsexplain"]);
+  const sorted = await (await db.query(aql`FOR d IN ${col} SORT d._key LIMIT 3 RETURN d._key`)).all();
+  assert.deepEqual(sorted, ["k0", "k1", "k2"]);
+  const expanded = await (await db.query(aql`RETURN [${[1, 2, 3]}[* FILTER CURRENT > 1], ${[1, 2, 3]} ANY == 2, LENGTH(jsexplain)]`)).all();
+  assert.deepEqual(expanded, [[[2, 3], true, 10]]);
+});

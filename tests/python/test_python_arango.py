@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 from arango.exceptions import (
+    AQLQueryExecuteError,
+    AQLQueryValidateError,
     CollectionCreateError,
     DatabaseCreateError,
     DocumentGetError,
@@ -166,3 +168,35 @@ def test_aql_cursor(db):
     list(db.aql.execute("FOR d IN aqlc FILTER d.v < 5 REMOVE d IN aqlc"))
     assert c.count() == 20
     assert [d["v"] for d in c.find({"v": 7})] == [7]
+
+
+def test_aql_explain_validate_cache_and_failures(db, sys_db):
+    c = db.create_collection("people")
+    c.insert_many([{"_key": f"p{i}", "age": 20 + i, "friends": [{"name": f"f{i}{j}", "age": j} for j in range(3)]} for i in range(10)])
+    # Plans as ArangoDB shows them, with the rules that ran.
+    plan = db.aql.explain("FOR p IN people FILTER p._key == @k RETURN p.age", bind_vars={"k": "p3"})
+    assert [n["type"] for n in plan["nodes"]][:2] == ["SingletonNode", "IndexNode"]
+    assert "use-indexes" in plan["rules"]
+    assert db.aql.validate("FOR p IN people RETURN p")["parsed"] is True
+    with pytest.raises(AQLQueryValidateError):
+        db.aql.validate("FOR p IN")
+    # Array operators, DOCUMENT and WINDOW, run through the driver.
+    rows = list(db.aql.execute("FOR p IN people FILTER p.age < 22 RETURN p.friends[* FILTER CURRENT.age > 0].name"))
+    assert rows == [["f01", "f02"], ["f11", "f12"]]
+    assert list(db.aql.execute("RETURN DOCUMENT('people/p4').age")) == [24]
+    sums = list(db.aql.execute("FOR p IN people SORT p.age WINDOW {preceding: 1} AGGREGATE s = SUM(p.age) LIMIT 3 RETURN s"))
+    assert sums == [20, 41, 43]
+    # The results cache on demand.
+    sys_db.aql.cache.configure(mode="demand")
+    try:
+        first = db.aql.execute("FOR p IN people RETURN p._key", cache=True)
+        again = db.aql.execute("FOR p IN people RETURN p._key", cache=True)
+        assert (first.cached(), again.cached()) == (False, True)
+        assert list(again) == [f"p{i}" for i in range(10)]
+    finally:
+        sys_db.aql.cache.configure(mode="off")
+    # A query that fails after writing leaves nothing behind.
+    with pytest.raises(AQLQueryExecuteError) as failure:
+        db.aql.execute("FOR i IN 1..3 INSERT {_key: CONCAT('n', i)} INTO people INSERT {_key: 'p1'} INTO people")
+    assert failure.value.error_code == 1210
+    assert c.count() == 10
