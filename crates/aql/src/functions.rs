@@ -537,6 +537,16 @@ fn flatten(items: &[Value], depth: usize) -> Vec<Value> {
 }
 
 fn merge(a: &[Value], env: &mut Env, name: &str) -> Result<Value, ArangoError> {
+    merge_objects(a, env, name, |out, m| {
+        for (k, v) in m {
+            out.insert(k.clone(), v.clone());
+        }
+    })
+}
+
+/// MERGE and MERGE_RECURSIVE: the objects given (or the members of a sole array argument)
+/// combined left to right by `into`; anything but objects is a type mismatch.
+fn merge_objects(a: &[Value], env: &mut Env, name: &str, into: impl Fn(&mut Map<String, Value>, &Map<String, Value>)) -> Result<Value, ArangoError> {
     let sources: Vec<&Value> = match a {
         [Value::Array(items)] => items.iter().collect(),
         _ => a.iter().collect(),
@@ -544,9 +554,7 @@ fn merge(a: &[Value], env: &mut Env, name: &str) -> Result<Value, ArangoError> {
     let mut out = Map::new();
     for s in sources {
         let Value::Object(m) = s else { return type_mismatch(env, name) };
-        for (k, v) in m {
-            out.insert(k.clone(), v.clone());
-        }
+        into(&mut out, m);
     }
     Ok(Value::Object(out))
 }

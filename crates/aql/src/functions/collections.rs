@@ -140,16 +140,7 @@ fn merge_into(target: &mut Map<String, Value>, source: &Map<String, Value>) {
 }
 
 fn merge_recursive(a: &[Value], env: &mut Env, name: &str) -> Result<Value, ArangoError> {
-    let sources: Vec<&Value> = match a {
-        [Value::Array(items)] => items.iter().collect(),
-        _ => a.iter().collect(),
-    };
-    let mut out = Map::new();
-    for s in sources {
-        let Value::Object(m) = s else { return type_mismatch(env, name) };
-        merge_into(&mut out, m);
-    }
-    Ok(Value::Object(out))
+    super::merge_objects(a, env, name, merge_into)
 }
 
 /// Attribute names given as separate arguments or as one array.

@@ -91,11 +91,52 @@ pub struct QueryCache {
 #[derive(Default)]
 struct Inner {
     props: Properties,
-    entries: HashMap<String, Entry>,
-    /// Result keys, oldest first.
+    results: Ordered<Entry>,
+    plans: Ordered<PlanEntry>,
+}
+
+/// Entries by key that also remember the order they came in, so the oldest go first.
+struct Ordered<E> {
+    entries: HashMap<String, E>,
     order: VecDeque<String>,
-    plans: HashMap<String, PlanEntry>,
-    plan_order: VecDeque<String>,
+}
+
+impl<E> Default for Ordered<E> {
+    fn default() -> Self {
+        Ordered { entries: HashMap::new(), order: VecDeque::new() }
+    }
+}
+
+impl<E> Ordered<E> {
+    fn insert(&mut self, key: String, entry: E) {
+        self.order.retain(|k| *k != key);
+        self.order.push_back(key.clone());
+        self.entries.insert(key, entry);
+    }
+
+    /// Drops the oldest entries while `too_many` says so.
+    fn trim(&mut self, too_many: impl Fn(&HashMap<String, E>) -> bool) {
+        while too_many(&self.entries) {
+            let Some(oldest) = self.order.pop_front() else { break };
+            self.entries.remove(&oldest);
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.entries.remove(key);
+        self.order.retain(|k| k != key);
+    }
+
+    fn retain(&mut self, keep: impl Fn(&E) -> bool) {
+        self.entries.retain(|_, e| keep(e));
+        let entries = &self.entries;
+        self.order.retain(|k| entries.contains_key(k));
+    }
+
+    /// The entries `keep` selects, oldest first, with their keys.
+    fn listed<'a>(&'a self, keep: impl Fn(&E) -> bool + 'a) -> impl Iterator<Item = (&'a String, &'a E)> + 'a {
+        self.order.iter().filter_map(|k| self.entries.get(k).map(|e| (k, e))).filter(move |(_, e)| keep(e))
+    }
 }
 
 fn now_iso() -> String {
@@ -133,14 +174,13 @@ impl QueryCache {
     pub fn lookup(&self, db: &str, query: &str, binds: &Map<String, Value>, now: &Fingerprint) -> Option<Arc<Vec<Value>>> {
         let mut inner = self.inner.lock();
         let key = result_key(db, query, binds);
-        match inner.entries.get_mut(&key) {
+        match inner.results.entries.get_mut(&key) {
             Some(e) if e.fingerprint == *now => {
                 e.hits += 1;
                 Some(e.results.clone())
             }
             Some(_) => {
-                inner.entries.remove(&key);
-                inner.order.retain(|k| *k != key);
+                inner.results.remove(&key);
                 None
             }
             None => None,
@@ -154,8 +194,6 @@ impl QueryCache {
             return;
         }
         let key = result_key(db, query, binds);
-        inner.order.retain(|k| *k != key);
-        inner.order.push_back(key.clone());
         let entry = Entry {
             db: db.to_string(),
             query: query.to_string(),
@@ -167,36 +205,27 @@ impl QueryCache {
             started: now_iso(),
             fingerprint,
         };
-        inner.entries.insert(key, entry);
+        inner.results.insert(key, entry);
         // Oldest entries go once there are too many or they are too large together.
-        while inner.entries.len() as u64 > inner.props.max_results
-            || inner.entries.values().map(|e| e.size).sum::<u64>() > inner.props.max_results_size
-        {
-            let Some(oldest) = inner.order.pop_front() else { break };
-            inner.entries.remove(&oldest);
-        }
+        let (most, most_bytes) = (inner.props.max_results, inner.props.max_results_size);
+        inner.results.trim(|e| e.len() as u64 > most || e.values().map(|e| e.size).sum::<u64>() > most_bytes);
     }
 
     /// The parsed query from the plan cache, or `parse` run and its result kept.
     pub fn plan(&self, db: &str, text: &str, binds: &Map<String, Value>, parse: impl FnOnce() -> Result<aql::query::Query>) -> Result<Arc<aql::query::Query>> {
         let collection_binds: Map<String, Value> = binds.iter().filter(|(k, _)| k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect();
         let key = result_key(db, text, &collection_binds);
-        if let Some(p) = self.inner.lock().plans.get_mut(&key) {
+        if let Some(p) = self.inner.lock().plans.entries.get_mut(&key) {
             p.hits += 1;
             return Ok(p.parsed.clone());
         }
         let parsed = Arc::new(parse()?);
         let (reads, writes) = query::collections_used(&parsed, binds);
         let mut inner = self.inner.lock();
-        inner.plan_order.retain(|k| *k != key);
-        inner.plan_order.push_back(key.clone());
         let entry =
             PlanEntry { db: db.to_string(), query: text.to_string(), parsed: parsed.clone(), hits: 0, created: now_iso(), collections: [reads, writes].concat() };
         inner.plans.insert(key, entry);
-        while inner.plans.len() > PLAN_ENTRIES_MAX {
-            let Some(oldest) = inner.plan_order.pop_front() else { break };
-            inner.plans.remove(&oldest);
-        }
+        inner.plans.trim(|e| e.len() > PLAN_ENTRIES_MAX);
         Ok(parsed)
     }
 }
@@ -247,8 +276,7 @@ pub fn set_properties(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         p.include_system = b.as_bool().ok_or_else(|| err!(ERROR_HTTP_BAD_PARAMETER, "includeSystem must be a boolean"))?;
     }
     if p.mode == "off" {
-        inner.entries.clear();
-        inner.order.clear();
+        inner.results = Ordered::default();
     }
     inner.props = p;
     Ok(Resp::json(200, &inner.props.to_json()))
@@ -259,10 +287,8 @@ pub fn entries(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let db = api::database(ctx, req)?;
     let inner = ctx.query_cache.inner.lock();
     let list: Vec<Value> = inner
-        .order
-        .iter()
-        .filter_map(|k| inner.entries.get(k).map(|e| (k, e)))
-        .filter(|(_, e)| e.db == db.name())
+        .results
+        .listed(|e| e.db == db.name())
         .map(|(k, e)| {
             json!({
                 "hash": hash_hex(k),
@@ -284,9 +310,7 @@ pub fn entries(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 pub fn clear(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let db = api::database(ctx, req)?;
     let mut inner = ctx.query_cache.inner.lock();
-    inner.entries.retain(|_, e| e.db != db.name());
-    let Inner { order, entries, .. } = &mut *inner;
-    order.retain(|k| entries.contains_key(k));
+    inner.results.retain(|e| e.db != db.name());
     Ok(Resp::json(200, &json!({"error": false, "code": 200})))
 }
 
@@ -295,10 +319,8 @@ pub fn plan_entries(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let db = api::database(ctx, req)?;
     let inner = ctx.query_cache.inner.lock();
     let list: Vec<Value> = inner
-        .plan_order
-        .iter()
-        .filter_map(|k| inner.plans.get(k).map(|p| (k, p)))
-        .filter(|(_, p)| p.db == db.name())
+        .plans
+        .listed(|p| p.db == db.name())
         .map(|(k, p)| {
             json!({
                 "hash": hash_hex(k),
@@ -316,8 +338,6 @@ pub fn plan_entries(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 pub fn clear_plans(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let db = api::database(ctx, req)?;
     let mut inner = ctx.query_cache.inner.lock();
-    inner.plans.retain(|_, p| p.db != db.name());
-    let Inner { plan_order, plans, .. } = &mut *inner;
-    plan_order.retain(|k| plans.contains_key(k));
+    inner.plans.retain(|p| p.db != db.name());
     Ok(Resp::json(200, &json!({"error": false, "code": 200})))
 }
