@@ -42,7 +42,7 @@ pub struct Env<'a> {
     pub vars: &'a [(String, Value)],
     /// Variables bound inside the expression (`CURRENT` in an array expansion), innermost
     /// last; they hide `vars` of the same name.
-    pub locals: Vec<(String, Value)>,
+    pub locals: Vec<(std::borrow::Cow<'a, str>, Value)>,
     pub warnings: Vec<(ErrorCode, String)>,
     /// The executor, for subqueries; without one they are refused.
     pub subquery: Option<SubqueryFn<'a>>,
@@ -63,7 +63,8 @@ impl<'a> Env<'a> {
 
     /// A variable's value, innermost binding first.
     pub fn var(&self, name: &str) -> Option<&Value> {
-        self.locals.iter().rev().chain(self.vars.iter().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+        let locals = self.locals.iter().rev().map(|(n, v)| (&**n, v));
+        locals.chain(self.vars.iter().rev().map(|(n, v)| (n.as_str(), v))).find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 }
 
@@ -142,7 +143,10 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
         }
         Expr::Subquery(q) => match env.subquery {
             Some(run) if env.locals.is_empty() => run(q, env.vars)?,
-            Some(run) => run(q, &[env.vars, &env.locals].concat())?,
+            Some(run) => {
+                let all: Vec<(String, Value)> = env.vars.iter().cloned().chain(env.locals.iter().map(|(n, v)| (n.to_string(), v.clone()))).collect();
+                run(q, &all)?
+            }
             None => return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries are not allowed here").status(501)),
         },
         Expr::Bind(name) => env
@@ -228,7 +232,7 @@ fn collection_name<'e>(args: &'e [Expr], env: &Env) -> Option<&'e str> {
 
 /// Evaluates `f` with `CURRENT` bound to `value`.
 fn with_current<T>(env: &mut Env, value: Value, f: impl FnOnce(&mut Env) -> T) -> T {
-    env.locals.push((CURRENT.to_string(), value));
+    env.locals.push((CURRENT.into(), value));
     let r = f(env);
     env.locals.pop();
     r

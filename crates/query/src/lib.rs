@@ -386,6 +386,7 @@ pub fn bind_parameters(text: &str) -> Vec<String> {
 
 /// The optimizer rules Rango applies, under ArangoDB's names.
 pub const RULES: &[&str] = &[
+    "move-filters-into-enumerate",
     "remove-unnecessary-filters",
     "move-filters-up",
     "move-calculations-up",
@@ -583,6 +584,12 @@ impl<'a> Executor<'a> {
 
     /// Evaluates an expression in a row; subqueries run through this executor.
     fn eval(&mut self, e: &Expr, row: &Row) -> Result<Value> {
+        self.eval_with(e, row, None).0
+    }
+
+    /// [`Self::eval`] with one more variable bound (and handed back): a loop's document
+    /// before it becomes part of a row.
+    fn eval_with(&mut self, e: &Expr, row: &Row, local: Option<(&str, Value)>) -> (Result<Value>, Option<Value>) {
         let store = self.store;
         let db = self.db;
         let binds = self.binds;
@@ -611,16 +618,18 @@ impl<'a> Executor<'a> {
         env.kill = opts.kill.as_deref();
         env.subquery = Some(&run_sub);
         env.db = Some(&access);
+        env.locals.extend(local.map(|(name, value)| (name.into(), value)));
         let v = eval(e, &mut env);
+        let local = env.locals.pop().map(|(_, value)| value);
         self.warnings.append(&mut env.warnings);
         self.warnings.append(&mut sub_warnings.into_inner());
         self.stats.add(&sub_stats.into_inner());
         self.undo.append(&mut sub_undo.into_inner());
         // failOnWarning: the first warning ends the query as an error.
         if let (true, Some((code, message))) = (self.opts.fail_on_warning, self.warnings.first()) {
-            return Err(ArangoError::with_message(*code, message.clone()).status(400));
+            return (Err(ArangoError::with_message(*code, message.clone()).status(400)), local);
         }
-        v
+        (v, local)
     }
 
     fn run_query(&mut self, q: &Query, row: Row, out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<()> {
@@ -701,13 +710,23 @@ impl<'a> Executor<'a> {
                         Some(attrs) => doc.project(name, key, attrs),
                         None => doc.to_value(name, key),
                     };
+                    // move-filters-into-enumerate: the FILTER right after the loop runs on each
+                    // document before it becomes a row.
+                    let prune = match ops.get(i + 1) {
+                        Some(Op::Filter(c))
+                            if self.op_profile.is_empty()
+                                && self.opts.rule_enabled("move-filters-into-enumerate")
+                                && !self.materialize.iter().any(|(at, ..)| *at == i + 1) =>
+                        {
+                            Some(c)
+                        }
+                        _ => None,
+                    };
                     if let Some(access) = access {
                         let name = col.name();
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
                             self.stats.scanned_index += 1;
-                            let mut r = row.clone();
-                            r.push((var.clone(), read(doc.raw(), &name, &key)?));
-                            if !self.step(ops, i + 1, r, states, out)? {
+                            if !self.emit(ops, i, var, &row, read(doc.raw(), &name, &key)?, prune, states, out)? {
                                 return Ok(false);
                             }
                         }
@@ -719,11 +738,7 @@ impl<'a> Executor<'a> {
                     let mut outcome = Ok(true);
                     store.scan_raw(&col, |key, doc| {
                         self.stats.scanned_full += 1;
-                        let mut r = row.clone();
-                        outcome = read(doc, &name, key).and_then(|v| {
-                            r.push((var.clone(), v));
-                            self.step(ops, i + 1, r, states, out)
-                        });
+                        outcome = read(doc, &name, key).and_then(|v| self.emit(ops, i, var, &row, v, prune, states, out));
                         matches!(outcome, Ok(true))
                     })?;
                     return outcome;
@@ -1248,6 +1263,36 @@ impl<'a> Executor<'a> {
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
+    /// Hands a loop's document on as part of a row: to the operation after the loop, or, with
+    /// `prune` (the FILTER right after it), to the one after that when the document passes.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        ops: &[Op],
+        i: usize,
+        var: &str,
+        row: &Row,
+        doc: Value,
+        prune: Option<&Expr>,
+        states: &mut [State],
+        out: &mut dyn FnMut(Value) -> Result<bool>,
+    ) -> Result<bool> {
+        let (doc, next) = match prune {
+            Some(cond) => {
+                let (kept, doc) = self.eval_with(cond, row, Some((var, doc)));
+                if !truthy(&kept?) {
+                    self.stats.filtered += 1;
+                    return Ok(true);
+                }
+                (doc.unwrap_or(Value::Null), i + 2)
+            }
+            None => (doc, i + 1),
+        };
+        let mut r = row.clone();
+        r.push((var.to_string(), doc));
+        self.step(ops, next, r, states, out)
+    }
+
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
     /// [`chosen_projection`]); decided once per loop.
     fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>, indexed: bool) -> Option<Arc<Vec<String>>> {

@@ -63,6 +63,10 @@ struct Builder<'a> {
     /// The outermost query's operation being planned (`None` inside subqueries).
     op: Option<usize>,
     in_subquery: bool,
+    /// Operations of the query being planned where a loop's documents are fetched whole.
+    materialize_at: Vec<usize>,
+    /// The FILTER just folded into its loop (`move-filters-into-enumerate`), to skip.
+    folded: Option<usize>,
 }
 
 /// Plans a parsed query.
@@ -81,6 +85,8 @@ pub fn plan(store: &Store, db: &Database, query: &Query, binds: &Map<String, Val
         depth: 0,
         op: None,
         in_subquery: false,
+        materialize_at: Vec::new(),
+        folded: None,
     };
     b.add("SingletonNode", "ROOT".into(), Map::new(), 1.0);
     b.ops(&query.ops)?;
@@ -181,6 +187,9 @@ impl Builder<'_> {
         for (i, op) in ops.iter().enumerate() {
             if !self.in_subquery {
                 self.op = Some(i);
+            }
+            if self.folded.take() == Some(i) {
+                continue;
             }
             match op {
                 Op::For { var, source, .. } => self.for_loop(ops, i, var, source)?,
@@ -295,11 +304,17 @@ impl Builder<'_> {
             notes.push(format!("projections: {}", shown.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
             fields["projections"] = json!(shown);
             self.rule("reduce-extraction-to-projection");
-            if late.is_some() {
+            if let Some(at) = late {
                 notes.push("late materialization".into());
                 self.rule("late-document-materialization");
+                self.materialize_at.push(*at);
             }
         }
+        // move-filters-into-enumerate, decided as the executor decides it.
+        let folded = match ops.get(i + 1) {
+            Some(Op::Filter(c)) if self.opts.profile < 2 && self.opts.rule_enabled("move-filters-into-enumerate") && !self.materialize_at.contains(&(i + 1)) => Some(c),
+            _ => None,
+        };
         let id = match access {
             Some(access) => {
                 self.rule("use-indexes");
@@ -314,12 +329,14 @@ impl Builder<'_> {
                 fields["indexes"] = json!([{"type": kind, "name": kind, "id": "0", "fields": [field], "unique": kind == "primary", "sparse": false}]);
                 fields["condition"] = json!(format!("({var}.`{}` {} {})", access.attribute, if access.list { "IN" } else { "==" }, aql(access.operand)));
                 let comment = note_comment(format!("FOR {var} IN {name}   /* {kind} index scan */"), &notes);
+                let comment = self.fold(comment, folded, &mut fields, i);
                 let id = self.add("IndexNode", comment, as_map(fields), items);
                 self.plan.indexes.push((id, kind, name, vec![field]));
                 id
             }
             None => {
                 let comment = note_comment(format!("FOR {var} IN {name}   /* full collection scan */"), &notes);
+                let comment = self.fold(comment, folded, &mut fields, i);
                 let items = self.items * count;
                 self.add("EnumerateCollectionNode", comment, as_map(fields), items)
             }
@@ -330,6 +347,15 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Folds the FILTER after the loop at `i` into it (`move-filters-into-enumerate`).
+    fn fold(&mut self, comment: String, filter: Option<&Expr>, fields: &mut Value, i: usize) -> String {
+        let Some(f) = filter else { return comment };
+        self.rule("move-filters-into-enumerate");
+        self.folded = Some(i + 1);
+        fields["filter"] = self.ast(f);
+        format!("{comment}   FILTER {}   /* early pruning */", aql(f))
+    }
+
     fn subquery(&mut self, var: &str, q: &Query) -> Result<()> {
         let items = self.items;
         let scope = self.scope.len();
@@ -338,7 +364,9 @@ impl Builder<'_> {
         self.depth += 1;
         let (outer_op, was_in) = (self.op, self.in_subquery);
         (self.op, self.in_subquery) = (None, true);
+        let outer_materialize = std::mem::take(&mut self.materialize_at);
         self.ops(&q.ops)?;
+        self.materialize_at = outer_materialize;
         (self.op, self.in_subquery) = (outer_op, was_in);
         self.scope.truncate(scope);
         self.depth = depth;
