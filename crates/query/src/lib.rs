@@ -549,9 +549,26 @@ enum State {
     /// Rows that reached a LIMIT so far.
     Limit { seen: u64 },
     Gather(Vec<Row>),
+    /// A SORT's rows with their sort keys and arrival numbers (which keep equal rows in
+    /// order); with a LIMIT after it, trimmed to what can pass the LIMIT.
+    Sorted { rows: Vec<Keyed>, next: u64 },
     /// A COLLECT without INTO: its groups so far, by canonical key, in arrival order.
     Groups(HashMap<String, Group>),
     Distinct(HashSet<String>),
+}
+
+/// A row with its sort keys and arrival number.
+type Keyed = (Vec<Value>, u64, Row);
+
+/// The order of SORT `keys` over keyed rows; arrival decides between equal keys.
+fn keyed_order(keys: &[(Expr, bool)], a: &Keyed, b: &Keyed) -> std::cmp::Ordering {
+    for (idx, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+        let c = compare(x, y);
+        if c != std::cmp::Ordering::Equal {
+            return if keys[idx].1 { c } else { c.reverse() };
+        }
+    }
+    a.1.cmp(&b.1)
 }
 
 /// One COLLECT group gathered without keeping its rows: the key, the row count, and each
@@ -639,6 +656,15 @@ impl<'a> Executor<'a> {
         for i in 0..q.ops.len() {
             let rows = match std::mem::replace(&mut states[i], State::None) {
                 State::Gather(rows) => rows,
+                State::Sorted { mut rows, .. } => {
+                    let Op::Sort(keys) = &q.ops[i] else { continue };
+                    rows.sort_unstable_by(|a, b| keyed_order(keys, a, b));
+                    let sorted = rows.into_iter().map(|(_, _, r)| r).collect();
+                    if !self.pass_on(&q.ops, i, sorted, &mut states, out)? {
+                        break;
+                    }
+                    continue;
+                }
                 State::Groups(groups) => {
                     let Op::Collect(c) = &q.ops[i] else { continue };
                     self.collected(c, groups.into_values().collect())?
@@ -829,7 +855,32 @@ impl<'a> Executor<'a> {
                 t.kind
             )
             .status(501)),
-            Op::Window { .. } | Op::Sort(_) | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
+            Op::Sort(keys) => {
+                let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &row)).collect::<Result<_>>()?;
+                self.gathered_bytes += row_bytes(&row) + k.iter().map(approx_bytes).sum::<usize>();
+                if self.gathered_bytes > self.opts.memory_limit_bytes {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
+                }
+                if matches!(states[i], State::None) {
+                    states[i] = State::Sorted { rows: Vec::new(), next: 0 };
+                }
+                let bound = self.sort_bound(ops, i);
+                let State::Sorted { rows, next } = &mut states[i] else { return Ok(true) };
+                if rows.len() >= GATHERED_ROWS_MAX {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "query gathers more than {GATHERED_ROWS_MAX} rows in one operation"));
+                }
+                rows.push((k, *next, row));
+                *next += 1;
+                // sort-limit: with a LIMIT after it, only the rows that can still pass the
+                // LIMIT are kept; now and then the rest are dropped.
+                if let Some(bound) = bound.filter(|b| rows.len() >= b.max(&SORT_LIMIT_TRIM_MIN).saturating_mul(2)) {
+                    rows.select_nth_unstable_by(bound, |a, b| keyed_order(keys, a, b));
+                    let dropped: usize = rows.drain(bound..).map(|(k, _, r)| row_bytes(&r) + k.iter().map(approx_bytes).sum::<usize>()).sum();
+                    self.gathered_bytes = self.gathered_bytes.saturating_sub(dropped);
+                }
+                Ok(true)
+            }
+            Op::Window { .. } | Op::Collect(_) | Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
                 if matches!(states[i], State::None) {
                     states[i] = State::Gather(Vec::new());
                 }
@@ -842,18 +893,6 @@ impl<'a> Executor<'a> {
                         return Err(err!(ERROR_RESOURCE_LIMIT, "query gathers more than {GATHERED_ROWS_MAX} rows in one operation"));
                     }
                     rows.push(row);
-                    // sort-limit: a SORT that feeds a constant LIMIT keeps only the rows that
-                    // can still make it past the LIMIT, sorting now and then.
-                    if let Op::Sort(keys) = op {
-                        if rows.len() >= 2 * SORT_LIMIT_TRIM_MIN {
-                            if let Some(bound) = self.sort_bound(ops, i).filter(|b| rows.len() >= b.max(&SORT_LIMIT_TRIM_MIN).saturating_mul(2)) {
-                                let mut kept = self.sort_rows(keys, std::mem::take(rows))?;
-                                let dropped: usize = kept.drain(bound.min(kept.len())..).map(|r| row_bytes(&r)).sum();
-                                self.gathered_bytes = self.gathered_bytes.saturating_sub(dropped);
-                                *rows = kept;
-                            }
-                        }
-                    }
                 }
                 Ok(true)
             }
@@ -887,7 +926,6 @@ impl<'a> Executor<'a> {
     /// Runs a blocking operation over everything it gathered, and the rest after it.
     fn finish(&mut self, ops: &[Op], i: usize, rows: Vec<Row>, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
         let next: Vec<Row> = match &ops[i] {
-            Op::Sort(keys) => self.sort_rows(keys, rows)?,
             Op::Collect(c) => self.collect(c, rows)?,
             Op::Window { range, bounds, aggregates } => self.window(range.as_ref(), bounds, aggregates, rows)?,
             op => self.modify(op, rows)?,
@@ -898,25 +936,6 @@ impl<'a> Executor<'a> {
             }
         }
         Ok(true)
-    }
-
-    /// Rows in the order of SORT `keys` (stable: equal rows keep their order).
-    fn sort_rows(&mut self, keys: &[(Expr, bool)], rows: Vec<Row>) -> Result<Vec<Row>> {
-        let mut keyed = Vec::with_capacity(rows.len());
-        for r in rows {
-            let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &r)).collect::<Result<_>>()?;
-            keyed.push((k, r));
-        }
-        keyed.sort_by(|(a, _), (b, _)| {
-            for (idx, (x, y)) in a.iter().zip(b).enumerate() {
-                let c = compare(x, y);
-                if c != std::cmp::Ordering::Equal {
-                    return if keys[idx].1 { c } else { c.reverse() };
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
-        Ok(keyed.into_iter().map(|(_, r)| r).collect())
     }
 
     /// How many sorted rows the SORT at `i` must keep when a LIMIT with a constant offset and
