@@ -442,7 +442,7 @@ struct Executor<'a> {
     gathered_bytes: usize,
     /// For each `FOR` over a collection (by operation index), the attributes its documents are
     /// read with when the query needs only some of them (`None`: whole documents).
-    projections: HashMap<usize, Option<Arc<Vec<String>>>>,
+    projections: HashMap<usize, Option<Arc<Projected>>>,
     /// Where a projected loop variable is read whole after all: `(operation index, variable,
     /// collection)`. Its document is fetched there by `_key` (late materialisation).
     materialize: Vec<(usize, String, Arc<Collection>)>,
@@ -555,6 +555,13 @@ enum State {
     /// A COLLECT without INTO: its groups so far, by canonical key, in arrival order.
     Groups(HashMap<String, Group>),
     Distinct(HashSet<String>),
+}
+
+/// How a loop reads its documents when it reads only some attributes.
+struct Projected {
+    attrs: Vec<String>,
+    /// The document is fetched whole later: `_key` is added to what passed the loop's filter.
+    key: bool,
 }
 
 /// A row with its sort keys and arrival number.
@@ -733,9 +740,10 @@ impl<'a> Executor<'a> {
                     let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
                     let projection = self.projection(ops, i, var, &col, access.is_some());
                     let read = |doc: docstore::RawDoc, name: &str, key: &str| match &projection {
-                        Some(attrs) => doc.project(name, key, attrs),
+                        Some(p) => doc.project(name, key, &p.attrs),
                         None => doc.to_value(name, key),
                     };
+                    let add_key = projection.as_ref().is_some_and(|p| p.key);
                     // move-filters-into-enumerate: the FILTER right after the loop runs on each
                     // document before it becomes a row.
                     let prune = match ops.get(i + 1) {
@@ -752,7 +760,8 @@ impl<'a> Executor<'a> {
                         let name = col.name();
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
                             self.stats.scanned_index += 1;
-                            if !self.emit(ops, i, var, &row, read(doc.raw(), &name, &key)?, prune, states, out)? {
+                            let key_to_add = add_key.then_some(key.as_str());
+                            if !self.emit(ops, i, var, &row, read(doc.raw(), &name, &key)?, key_to_add, prune, states, out)? {
                                 return Ok(false);
                             }
                         }
@@ -764,7 +773,7 @@ impl<'a> Executor<'a> {
                     let mut outcome = Ok(true);
                     store.scan_raw(&col, |key, doc| {
                         self.stats.scanned_full += 1;
-                        outcome = read(doc, &name, key).and_then(|v| self.emit(ops, i, var, &row, v, prune, states, out));
+                        outcome = read(doc, &name, key).and_then(|v| self.emit(ops, i, var, &row, v, add_key.then_some(key), prune, states, out));
                         matches!(outcome, Ok(true))
                     })?;
                     return outcome;
@@ -1284,6 +1293,7 @@ impl<'a> Executor<'a> {
     /// variable, or `@@bind`.
     /// Hands a loop's document on as part of a row: to the operation after the loop, or, with
     /// `prune` (the FILTER right after it), to the one after that when the document passes.
+    /// `key_to_add` is the `_key` a projected document needs for fetching it whole later.
     #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
@@ -1292,11 +1302,12 @@ impl<'a> Executor<'a> {
         var: &str,
         row: &Row,
         doc: Value,
+        key_to_add: Option<&str>,
         prune: Option<&Expr>,
         states: &mut [State],
         out: &mut dyn FnMut(Value) -> Result<bool>,
     ) -> Result<bool> {
-        let (doc, next) = match prune {
+        let (mut doc, next) = match prune {
             Some(cond) => {
                 let (kept, doc) = self.eval_with(cond, row, Some((var, doc)));
                 if !truthy(&kept?) {
@@ -1307,6 +1318,9 @@ impl<'a> Executor<'a> {
             }
             None => (doc, i + 1),
         };
+        if let (Some(key), Value::Object(m)) = (key_to_add, &mut doc) {
+            m.insert("_key".into(), Value::String(key.to_string()));
+        }
         let mut r = row.clone();
         r.push((var.to_string(), doc));
         self.step(ops, next, r, states, out)
@@ -1314,7 +1328,7 @@ impl<'a> Executor<'a> {
 
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
     /// [`chosen_projection`]); decided once per loop.
-    fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>, indexed: bool) -> Option<Arc<Vec<String>>> {
+    fn projection(&mut self, ops: &[Op], i: usize, var: &str, col: &Arc<Collection>, indexed: bool) -> Option<Arc<Projected>> {
         if let Some(p) = self.projections.get(&i) {
             return p.clone();
         }
@@ -1322,7 +1336,8 @@ impl<'a> Executor<'a> {
             if let Some(at) = whole_at {
                 self.materialize.push((at, var.to_string(), col.clone()));
             }
-            Arc::new(attrs)
+            let key = whole_at.is_some() && !attrs.iter().any(|a| a == "_key");
+            Arc::new(Projected { attrs, key })
         });
         self.projections.insert(i, p.clone());
         p
@@ -1487,11 +1502,11 @@ fn index_access<'q>(var: &str, next: Option<&'q Op>, edge_collection: bool) -> O
 
 /// Which top-level attributes of a `FOR` loop's documents (variable `var`, operation `i`) the
 /// rest of the query reads, when it reads the documents only through such attributes up to
-/// some operation: then the loop reads just those attributes (and `_key`), and the whole
-/// document is fetched by key at the operation that needs it, if any (the second value).
-/// `None` when the operation right after the loop needs whole documents already.
+/// some operation: then the loop reads just those attributes, and the whole document is
+/// fetched by key at the operation that needs it, if any (the second value). `None` when the
+/// operation right after the loop needs whole documents already.
 fn projection(ops: &[Op], i: usize, var: &str) -> Option<(Vec<String>, Option<usize>)> {
-    let mut attrs = BTreeSet::from(["_key".to_string()]);
+    let mut attrs = BTreeSet::new();
     let mut whole_at = None;
     for (j, op) in ops.iter().enumerate().skip(i + 1) {
         let whole = match op {
