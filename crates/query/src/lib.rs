@@ -43,9 +43,10 @@ pub struct Stats {
 }
 
 impl Outcome {
-    /// Results served from the query results cache: nothing ran, nothing was counted.
-    pub fn cached(results: Vec<Value>, execution_time_s: f64) -> Outcome {
-        Outcome { results, stats: Stats::default(), warnings: Vec::new(), execution_time_s, op_profile: Vec::new() }
+    /// Results served from the query results cache (which the caller holds): nothing ran,
+    /// nothing was counted.
+    pub fn cached(execution_time_s: f64) -> Outcome {
+        Outcome { results: Vec::new(), stats: Stats::default(), warnings: Vec::new(), execution_time_s, op_profile: Vec::new() }
     }
 }
 
@@ -275,6 +276,30 @@ fn check_collections(db: &Database, query: &Query) -> Result<()> {
 }
 
 pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
+    let mut results = Vec::new();
+    let mut out = execute_into(store, db, text, query, binds, opts, started, &mut |v| {
+        let bytes = approx_bytes(&v);
+        results.push(v);
+        Ok(bytes)
+    })?;
+    out.results = results;
+    Ok(out)
+}
+
+/// [`execute`] handing each result to `sink` as it is made, which keeps it in whatever form it
+/// likes and says how many bytes that takes: those count toward the query's memory limit. The
+/// outcome's `results` stay empty.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_into(
+    store: &Store,
+    db: &Database,
+    text: &str,
+    query: &Query,
+    binds: &Map<String, Value>,
+    opts: &Options,
+    started: Instant,
+    sink: &mut dyn FnMut(Value) -> Result<usize>,
+) -> Result<Outcome> {
     check_binds(text, binds)?;
     check_collections(db, query)?;
     let mut query = query.clone();
@@ -284,15 +309,13 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
     if opts.profile >= 2 {
         ex.op_profile = vec![plan::OpProfile::default(); query.ops.len()];
     }
-    let mut results = Vec::new();
     let limit = opts.memory_limit_bytes;
     let mut used = 0usize;
     let ran = ex.run_query(query, Vec::new(), &mut |v| {
-        used += approx_bytes(&v);
+        used = used.saturating_add(sink(v)?);
         if used > limit {
             return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {limit} bytes of memory (memoryLimit)"));
         }
-        results.push(v);
         Ok(true)
     });
     if let Err(e) = ran {
@@ -300,7 +323,7 @@ pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &
         return Err(e);
     }
     Ok(Outcome {
-        results,
+        results: Vec::new(),
         stats: ex.stats,
         warnings: ex.warnings.iter().take(opts.max_warning_count).map(|(c, m)| json!({"code": c.0, "message": m})).collect(),
         execution_time_s: started.elapsed().as_secs_f64(),

@@ -28,7 +28,7 @@ pub const CURSORS_MAX: usize = 10_000;
 pub struct Cursor {
     db: String,
     user: Option<String>,
-    rest: VecDeque<Value>,
+    rest: VecDeque<Json>,
     batch_size: usize,
     ttl: Duration,
     expires: Instant,
@@ -36,7 +36,7 @@ pub struct Cursor {
     extra: Value,
     /// The last batch's id, and the batch itself when `allowRetry` asked for retries
     /// (`POST /_api/cursor/<id>/<batchId>`).
-    last_batch: (u64, Vec<Value>),
+    last_batch: (u64, Vec<Json>),
     allow_retry: bool,
     /// The results came from the query results cache.
     cached: bool,
@@ -160,26 +160,34 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let cacheable = writes.is_empty() && opts.profile == 0 && !opts.full_count && ctx.query_cache.wanted(&body, &options, &text, &reads);
     let fingerprint = if cacheable { query_cache::fingerprint(ctx, &db, &reads) } else { None };
     let mut cached = false;
+    // Results are kept as JSON text from the moment they are made: much smaller than values.
+    let mut results: Vec<Json> = Vec::new();
     let out = match fingerprint.as_ref().and_then(|f| ctx.query_cache.lookup(db.name(), &text, &binds, f)) {
-        Some(results) => {
+        Some(hit) => {
             cached = true;
-            query::Outcome::cached(results.to_vec(), started.elapsed().as_secs_f64())
+            results = hit.to_vec();
+            query::Outcome::cached(started.elapsed().as_secs_f64())
         }
         None => {
             let ticket = ctx.queries.start(db.name(), req.user.as_deref(), &text, &binds);
             opts.kill = Some(ticket.kill.clone());
-            let out = query::execute(&ctx.store, &db, &text, &parsed, &binds, &opts, started);
+            let out = query::execute_into(&ctx.store, &db, &text, &parsed, &binds, &opts, started, &mut |v| {
+                let json = serde_json::value::to_raw_value(&v).map_err(|e| err!(errors::ERROR_INTERNAL, "cannot write a result: {e}"))?;
+                let bytes = json.get().len();
+                results.push(json);
+                Ok(bytes)
+            });
             ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
             let out = out?;
             if let Some(f) = fingerprint {
                 if out.warnings.is_empty() {
-                    ctx.query_cache.store(db.name(), &text, &binds, &out.results, out.execution_time_s, f);
+                    ctx.query_cache.store(db.name(), &text, &binds, &results, out.execution_time_s, f);
                 }
             }
             out
         }
     };
-    let count = (body["count"] == true).then_some(out.results.len());
+    let count = (body["count"] == true).then_some(results.len());
     let mut extra = extra_json(&out);
     if opts.profile >= 1 {
         let executed_at = Instant::now();
@@ -203,7 +211,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let cursor = Cursor {
         db: req.db.clone(),
         user: req.user.clone(),
-        rest: out.results.into(),
+        rest: results.into(),
         batch_size,
         ttl: Duration::from_secs_f64(ttl),
         expires: Instant::now(),
@@ -216,12 +224,27 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     answer(ctx, cursor, None, 201)
 }
 
+/// A query result as JSON text.
+pub type Json = Box<serde_json::value::RawValue>;
+
+/// A cursor answer: `result` (JSON texts) next to the other fields.
+fn batch_body(status: u16, result: &[Json], mut fields: Map<String, Value>) -> Resp {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        result: &'a [Json],
+        #[serde(flatten)]
+        fields: &'a Map<String, Value>,
+    }
+    fields.insert("error".into(), json!(false));
+    fields.insert("code".into(), json!(status));
+    Resp::raw_json(status, serde_json::to_vec(&Body { result, fields: &fields }).unwrap_or_default())
+}
+
 /// Hands out the next batch; keeps the cursor if more remain.
 fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp> {
-    let batch: Vec<Value> = c.rest.drain(..c.batch_size.min(c.rest.len())).collect();
+    let batch: Vec<Json> = c.rest.drain(..c.batch_size.min(c.rest.len())).collect();
     let has_more = !c.rest.is_empty();
     let mut m = Map::new();
-    m.insert("result".into(), Value::Array(batch.clone()));
     m.insert("hasMore".into(), json!(has_more));
     if let Some(n) = c.count {
         m.insert("count".into(), json!(n));
@@ -243,13 +266,15 @@ fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp
         let batch_id = c.last_batch.0 + 1;
         m.insert("id".into(), json!(id.to_string()));
         m.insert("nextBatchId".into(), json!((batch_id + 1).to_string()));
+        let resp = batch_body(status, &batch, m);
         c.last_batch = (batch_id, if c.allow_retry { batch } else { Vec::new() });
         c.expires = Instant::now() + c.ttl;
         open.insert(id, c);
+        return Ok(resp);
     } else if let Some(id) = id {
         m.insert("id".into(), json!(id.to_string()));
     }
-    Ok(Resp::ok(status, m))
+    Ok(batch_body(status, &batch, m))
 }
 
 fn take(ctx: &Ctx, req: &Req) -> Result<(u64, Cursor)> {
@@ -291,7 +316,6 @@ pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         });
     }
     let mut m = Map::new();
-    m.insert("result".into(), Value::Array(c.last_batch.1.clone()));
     m.insert("hasMore".into(), json!(!c.rest.is_empty()));
     m.insert("id".into(), json!(id.to_string()));
     m.insert("nextBatchId".into(), json!((last + 1).to_string()));
@@ -300,8 +324,9 @@ pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     }
     m.insert("extra".into(), c.extra.clone());
     m.insert("cached".into(), json!(c.cached));
+    let resp = batch_body(200, &c.last_batch.1, m);
     ctx.cursors.open.lock().insert(id, c);
-    Ok(Resp::ok(200, m))
+    Ok(resp)
 }
 
 /// `DELETE /_api/cursor/<id>`.

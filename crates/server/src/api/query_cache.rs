@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 
 use crate::api;
+use crate::api::cursor::Json;
 use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
@@ -66,7 +67,7 @@ struct Entry {
     db: String,
     query: String,
     bind_vars: Map<String, Value>,
-    results: Arc<Vec<Value>>,
+    results: Arc<Vec<Json>>,
     size: u64,
     hits: u64,
     run_time: f64,
@@ -171,7 +172,7 @@ impl QueryCache {
     }
 
     /// Cached results, if the collections still look as they did.
-    pub fn lookup(&self, db: &str, query: &str, binds: &Map<String, Value>, now: &Fingerprint) -> Option<Arc<Vec<Value>>> {
+    pub fn lookup(&self, db: &str, query: &str, binds: &Map<String, Value>, now: &Fingerprint) -> Option<Arc<Vec<Json>>> {
         let mut inner = self.inner.lock();
         let key = result_key(db, query, binds);
         match inner.results.entries.get_mut(&key) {
@@ -187,8 +188,8 @@ impl QueryCache {
         }
     }
 
-    pub fn store(&self, db: &str, query: &str, binds: &Map<String, Value>, results: &[Value], run_time: f64, fingerprint: Fingerprint) {
-        let size = serde_json::to_vec(results).map_or(u64::MAX, |b| b.len() as u64);
+    pub fn store(&self, db: &str, query: &str, binds: &Map<String, Value>, results: &[Json], run_time: f64, fingerprint: Fingerprint) {
+        let size = results.iter().map(|r| r.get().len() as u64).sum::<u64>();
         let mut inner = self.inner.lock();
         if size > inner.props.max_entry_size {
             return;
