@@ -29,6 +29,8 @@ const NOT_CACHEABLE_FUNCTIONS: &[&str] = &[
 ];
 /// Plans kept at most; the oldest go first.
 const PLAN_ENTRIES_MAX: usize = 128;
+/// Longest query text whose plan is kept, so the plan cache stays small.
+const PLAN_QUERY_BYTES_MAX: usize = 1 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Properties {
@@ -221,6 +223,9 @@ impl QueryCache {
             return Ok(p.parsed.clone());
         }
         let parsed = Arc::new(parse()?);
+        if text.len() > PLAN_QUERY_BYTES_MAX {
+            return Ok(parsed);
+        }
         let (reads, writes) = query::collections_used(&parsed, binds);
         let mut inner = self.inner.lock();
         let entry =
