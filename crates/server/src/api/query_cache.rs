@@ -29,7 +29,7 @@ const NOT_CACHEABLE_FUNCTIONS: &[&str] = &[
 ];
 /// Plans kept at most; the oldest go first.
 const PLAN_ENTRIES_MAX: usize = 128;
-/// Longest query text whose plan is kept, so the plan cache stays small.
+/// Longest query text whose plan or results are kept, so the caches stay small.
 const PLAN_QUERY_BYTES_MAX: usize = 1 << 20;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -170,7 +170,7 @@ impl QueryCache {
             _ => false,
         };
         // `includeSystem`: whether queries over system collections are cached too.
-        on && (p.include_system || !reads.iter().any(|c| c.starts_with('_'))) && cacheable_text(text)
+        on && text.len() <= PLAN_QUERY_BYTES_MAX && (p.include_system || !reads.iter().any(|c| c.starts_with('_'))) && cacheable_text(text)
     }
 
     /// Cached results, if the collections still look as they did.
