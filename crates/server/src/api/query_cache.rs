@@ -197,6 +197,9 @@ impl QueryCache {
             return;
         }
         let key = result_key(db, query, binds);
+        if key.len() > PLAN_QUERY_BYTES_MAX {
+            return;
+        }
         let entry = Entry {
             db: db.to_string(),
             query: query.to_string(),
