@@ -169,7 +169,16 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             Value::from(db.count(collection)?)
         }
         Expr::Call(name, args) => {
-            let values = args.iter().map(|a| eval(a, env)).collect::<Result<Vec<_>, _>>()?;
+            // DOCUMENT(users, …) and COLLECTION_COUNT(users) take a collection by its bare name.
+            let names_collection = matches!(name.as_str(), "DOCUMENT" | "COLLECTION_COUNT") && args.len() > (name == "DOCUMENT") as usize;
+            let values = args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match a {
+                    Expr::Var(n) if i == 0 && names_collection && env.db.is_some() && env.var(n).is_none() => Ok(Value::String(n.clone())),
+                    a => eval(a, env),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             functions::call(name, values, env)?
         }
         Expr::Unary(op, operand) => {

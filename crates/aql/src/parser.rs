@@ -392,7 +392,13 @@ impl<'a> Parser<'a> {
                     self.next();
                     let mut args = Vec::new();
                     while !self.is_op(")") {
-                        args.push(self.expression()?);
+                        // A function argument may be a query without parentheses of its own.
+                        if crate::query::starts_operation(self.peek()) {
+                            let q = self.nested(|p| p.query_body().map(|q| Expr::Subquery(Box::new(q))))?;
+                            args.push(q);
+                        } else {
+                            args.push(self.expression()?);
+                        }
                         if !self.is_op(")") {
                             self.expect_op(",")?;
                         }

@@ -405,7 +405,8 @@ impl Store {
         let info = col.info.read().clone();
         let sync = opts.wait_for_sync || info.wait_for_sync;
         let schema = if opts.skip_validation || kind == WriteKind::Remove { None } else { col.schema.read().clone() };
-        let computed = if kind == WriteKind::Remove { None } else { col.computed.read().clone() };
+        // A restored document already holds its computed values.
+        let computed = if kind == WriteKind::Remove || opts.is_restore { None } else { col.computed.read().clone() };
         // Writers share the gate; a write that empties the collection first holds it alone.
         let _gate = if opts.truncate_first { Gate::Exclusive(col.shard.gate.write()) } else { Gate::Shared(col.shard.gate.read()) };
         col.check_not_dropped()?;

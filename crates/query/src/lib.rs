@@ -230,16 +230,26 @@ fn check_names(q: &Query, outer: &[String], collections: &mut Vec<String>) -> Re
                 check_expression(e, &local, collections)?;
             }
         }
+        // A variable may be declared once among those visible (1511).
+        let declare = |scope: &mut Vec<String>, names: Vec<&String>| -> Result<()> {
+            for n in names {
+                if scope.contains(n) {
+                    return Err(err!(errors::ERROR_QUERY_VARIABLE_REDECLARED, "variable '{n}' is assigned multiple times").status(400));
+                }
+                scope.push(n.clone());
+            }
+            Ok(())
+        };
         match op {
-            Op::For { var, .. } | Op::Let { var, .. } => scope.push(var.clone()),
-            Op::Traverse(t) => scope.extend(t.vars.iter().cloned()),
+            Op::For { var, .. } | Op::Let { var, .. } => declare(&mut scope, vec![var])?,
+            Op::Traverse(t) => declare(&mut scope, t.vars.iter().collect())?,
             Op::Collect(c) => {
                 // Only what COLLECT makes is visible after it (and the enclosing queries').
                 scope = outer.to_vec();
-                scope.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
-                scope.extend(c.into.iter().map(|(v, _)| v.clone()).chain(c.count_into.iter().cloned()));
+                let made = c.groups.iter().chain(&c.aggregates).map(|(v, _)| v).chain(c.into.iter().map(|(v, _)| v)).chain(c.count_into.iter());
+                declare(&mut scope, made.collect())?;
             }
-            Op::Window { aggregates, .. } => scope.extend(aggregates.iter().map(|(v, _)| v.clone())),
+            Op::Window { aggregates, .. } => declare(&mut scope, aggregates.iter().map(|(v, _)| v).collect())?,
             Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
                 scope.extend(["OLD".to_string(), "NEW".to_string()]);
             }
@@ -345,6 +355,8 @@ pub fn collections_used(q: &Query, binds: &Map<String, Value>) -> (Vec<String>, 
 }
 
 fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &mut Vec<String>, writes: &mut Vec<String>) {
+    // After a COLLECT only its variables and the enclosing queries' are visible.
+    let outer = vars.clone();
     let name_of = |e: &Expr, vars: &[String]| match e {
         Expr::Var(n) if !vars.contains(n) => Some(n.clone()),
         Expr::BindCollection(n) => binds.get(&format!("@{n}")).and_then(Value::as_str).map(str::to_string),
@@ -363,6 +375,7 @@ fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &m
             }
             Op::Let { var, .. } => vars.push(var.clone()),
             Op::Collect(c) => {
+                *vars = outer.clone();
                 vars.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
                 vars.extend(c.count_into.iter().cloned());
                 vars.extend(c.into.iter().map(|(v, _)| v.clone()));
@@ -475,6 +488,9 @@ struct Executor<'a> {
     op_profile: Vec<plan::OpProfile>,
     /// The writes made so far, so that a query that fails takes them back.
     undo: Vec<Undo>,
+    /// The row the query started from: the enclosing queries' variables, which rows made by
+    /// COLLECT keep.
+    outer_row: Row,
 }
 
 /// The database as AQL functions read it, with the caller's access checked.
@@ -626,6 +642,7 @@ impl<'a> Executor<'a> {
             sort_bounds: HashMap::new(),
             op_profile: Vec::new(),
             undo: Vec::new(),
+            outer_row: Row::new(),
         }
     }
 
@@ -680,6 +697,7 @@ impl<'a> Executor<'a> {
     }
 
     fn run_query(&mut self, q: &Query, row: Row, out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<()> {
+        self.outer_row = row.clone();
         let mut states: Vec<State> = q.ops.iter().map(|_| State::None).collect();
         self.step(&q.ops, 0, row, &mut states, out)?;
         // Operations that waited for all their input go on now, in order.
@@ -1002,7 +1020,8 @@ impl<'a> Executor<'a> {
         groups.sort_by(|(a, _), (b, _)| compare(&Value::Array(a.clone()), &Value::Array(b.clone())));
         let mut out = Vec::with_capacity(groups.len());
         for (key, members) in groups {
-            let mut row: Row = c.groups.iter().map(|(v, _)| v.clone()).zip(key).collect();
+            let mut row: Row = self.outer_row.clone();
+            row.extend(c.groups.iter().map(|(v, _)| v.clone()).zip(key));
             for (var, e) in &c.aggregates {
                 row.push((var.clone(), self.aggregate(e, &members)?));
             }
@@ -1108,7 +1127,8 @@ impl<'a> Executor<'a> {
         groups.sort_by(|a, b| compare(&Value::Array(a.key.clone()), &Value::Array(b.key.clone())));
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
-            let mut row: Row = c.groups.iter().map(|(v, _)| v.clone()).zip(g.key).collect();
+            let mut row: Row = self.outer_row.clone();
+            row.extend(c.groups.iter().map(|(v, _)| v.clone()).zip(g.key));
             for ((var, e), values) in c.aggregates.iter().zip(g.values) {
                 row.push((var.clone(), self.aggregate_values(e, values)?));
             }
@@ -1469,10 +1489,13 @@ impl<'a> Executor<'a> {
             },
             _ => return Ok(None),
         };
-        self.db
-            .collection(&name)
-            .map(Some)
-            .map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))
+        let col = self.db.collection(&name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))?;
+        // The access check before the query ran covers every collection it names; this one
+        // guards against a name that turned out to mean a collection only at run time.
+        if self.opts.can_read.as_ref().is_some_and(|can| !can(&col.name())) {
+            return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: no access to collection '{name}'").status(403));
+        }
+        Ok(Some(col))
     }
 }
 

@@ -29,7 +29,7 @@ const NOT_MOVABLE_FUNCTIONS: &[&str] = &["RAND", "RANDOM", "UUID", "RANDOM_TOKEN
 /// rules that changed something, in the order first applied.
 pub fn optimize(q: &mut Query, opts: &Options) -> Vec<&'static str> {
     let mut applied = Vec::new();
-    rewrite(q, opts, &mut applied);
+    rewrite(q, opts, &mut applied, true);
     applied
 }
 
@@ -39,12 +39,15 @@ fn note(applied: &mut Vec<&'static str>, rule: &'static str) {
     }
 }
 
-fn rewrite(q: &mut Query, opts: &Options, applied: &mut Vec<&'static str>) {
+fn rewrite(q: &mut Query, opts: &Options, applied: &mut Vec<&'static str>, top: bool) {
     for op in &mut q.ops {
         if let Op::Let { expr: Expr::Subquery(sub), .. } = op {
-            rewrite(sub, opts, applied);
+            rewrite(sub, opts, applied, false);
         }
     }
+    // Moving or dropping an expression can change which warnings a query raises, and with
+    // failOnWarning a warning is an error: then nothing moves.
+    let may_move = !opts.fail_on_warning;
     if opts.rule_enabled("remove-unnecessary-filters") {
         let before = q.ops.len();
         q.ops.retain(|op| !matches!(op, Op::Filter(Expr::Value(v)) if aql::value::truthy(v)));
@@ -52,16 +55,17 @@ fn rewrite(q: &mut Query, opts: &Options, applied: &mut Vec<&'static str>) {
             note(applied, "remove-unnecessary-filters");
         }
     }
-    if opts.rule_enabled("move-filters-up") && move_up(&mut q.ops, true) {
+    if may_move && opts.rule_enabled("move-filters-up") && move_up(&mut q.ops, true) {
         note(applied, "move-filters-up");
     }
-    if opts.rule_enabled("move-calculations-up") && move_up(&mut q.ops, false) {
+    if may_move && opts.rule_enabled("move-calculations-up") && move_up(&mut q.ops, false) {
         note(applied, "move-calculations-up");
     }
-    if opts.rule_enabled("remove-unnecessary-calculations") && remove_unused_lets(&mut q.ops) {
+    if may_move && opts.rule_enabled("remove-unnecessary-calculations") && remove_unused_lets(&mut q.ops) {
         note(applied, "remove-unnecessary-calculations");
     }
-    if opts.rule_enabled("use-index-for-sort") && remove_sort_by_key(&mut q.ops) {
+    // Only the outermost query: a subquery's loop may run over an outer variable's list.
+    if top && opts.rule_enabled("use-index-for-sort") && remove_sort_by_key(&mut q.ops) {
         note(applied, "use-index-for-sort");
     }
 }
@@ -76,30 +80,33 @@ fn move_up(ops: &mut Vec<Op>, filters: bool) -> bool {
             Op::Let { expr, .. } if !filters => Some(expr),
             _ => None,
         };
-        let Some(expr) = candidate.filter(|e| movable(e)) else {
+        // What moves may then run where it did not before (once for a loop that made no
+        // rows, or for rows a filter drops): a calculation only when it cannot fail at all, a
+        // filter when it cannot fail with an error.
+        let safe = |e: &Expr| if filters { !may_fail_hard(e) } else { !may_fail(e) };
+        let Some(expr) = candidate.filter(|e| movable(e) && safe(e)) else {
             i += 1;
             continue;
         };
         let used = variables(expr);
-        // A calculation passes a filter only when it cannot fail: it may then run for rows
-        // the filter would have dropped.
-        let may_pass_filters = filters || !may_fail(expr);
         let mut to = i;
         while to > 0 {
             let before = &ops[to - 1];
-            let passable = match before {
-                Op::For { .. } | Op::Let { .. } | Op::Traverse(_) => true,
-                Op::Filter(_) => may_pass_filters,
-                Op::Sort(_) => filters,
-                _ => false,
-            };
+            // Nothing passes an operation that runs a subquery (it may write), or a
+            // traversal (which answers 501 until the graph issue).
+            let passable = !has_subquery(before)
+                && match before {
+                    Op::For { .. } | Op::Let { .. } | Op::Filter(_) => true,
+                    Op::Sort(_) => filters,
+                    _ => false,
+                };
             if !passable || declared(before).iter().any(|v| used.contains(v)) {
                 break;
             }
             to -= 1;
         }
         // A LET only moves past loops: passing other LETs alone gains nothing.
-        let worth = to < i && ops[to..i].iter().any(|op| matches!(op, Op::For { .. } | Op::Traverse(_) | Op::Sort(_)) || filters);
+        let worth = to < i && ops[to..i].iter().any(|op| matches!(op, Op::For { .. } | Op::Sort(_)) || filters);
         if worth {
             let op = ops.remove(i);
             ops.insert(to, op);
@@ -119,9 +126,27 @@ fn movable(e: &Expr) -> bool {
     }
 }
 
-/// Whether evaluating `e` could raise an error: function calls and ranges (too large) can.
+/// Whether evaluating `e` could raise an error or a warning: function calls, ranges (too
+/// large) and division (by zero) can.
 fn may_fail(e: &Expr) -> bool {
-    matches!(e, Expr::Call(..) | Expr::Binary(aql::ast::BinaryOp::Range, ..)) || e.children().into_iter().any(may_fail)
+    use aql::ast::BinaryOp::{Div, Mod, Range};
+    matches!(e, Expr::Call(..) | Expr::Binary(Range | Div | Mod, ..)) || e.children().into_iter().any(may_fail)
+}
+
+/// Whether evaluating `e` could raise an error (not just a warning): reading the database
+/// (access may be refused) and ranges (too large) can.
+fn may_fail_hard(e: &Expr) -> bool {
+    matches!(e, Expr::Binary(aql::ast::BinaryOp::Range, ..))
+        || matches!(e, Expr::Call(name, _) if matches!(name.as_str(), "DOCUMENT" | "COLLECTION_COUNT" | "COLLECTIONS"))
+        || e.children().into_iter().any(may_fail_hard)
+}
+
+/// Whether an operation runs a subquery anywhere in its expressions.
+fn has_subquery(op: &Op) -> bool {
+    fn walk(e: &Expr) -> bool {
+        matches!(e, Expr::Subquery(_)) || e.children().into_iter().any(walk)
+    }
+    op_expressions(op).into_iter().any(walk)
 }
 
 /// The names an expression reads (collection names among them, which no operation declares).
@@ -165,7 +190,9 @@ fn remove_unused_lets(ops: &mut Vec<Op>) -> bool {
     while i > 0 {
         i -= 1;
         let Op::Let { var, expr } = &ops[i] else { continue };
-        if !movable(expr) {
+        // Kept when it could fail (its error is the query's) or when a later subquery could
+        // read it in ways not visible here (COLLECT … INTO takes every variable).
+        if !movable(expr) || may_fail(expr) || ops[i + 1..].iter().any(has_subquery) {
             continue;
         }
         // COLLECT INTO without an expression and KEEP read every variable in scope.
@@ -196,6 +223,10 @@ fn remove_sort_by_key(ops: &mut Vec<Op>) -> bool {
         _ => false,
     };
     if !over_collection {
+        return false;
+    }
+    // The edge index hands out edges by vertex first: not in key order.
+    if crate::index_access(var, ops.get(first + 1), true).is_some_and(|a| matches!(a.attribute, "_from" | "_to")) {
         return false;
     }
     let mut k = first + 1;

@@ -468,3 +468,36 @@ fn warnings_are_capped_or_fatal_on_request() {
     assert_eq!(e.code.0, 1562);
     assert_eq!(s.count(&db.collection("c").unwrap()).unwrap(), 100);
 }
+
+#[test]
+fn second_review_regressions() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    s.create_collection(&db, &json!({"name": "secret"})).unwrap();
+    s.create_collection(&db, &json!({"name": "log"})).unwrap();
+    // A name declared before COLLECT is a collection again after it, and access checks see it.
+    let q1 = crate::parse("LET secret = 1 COLLECT k = 1 FOR d IN secret RETURN d").unwrap();
+    assert_eq!(crate::collections_used(&q1, &Map::new()).0, ["secret"]);
+    let q2 = crate::parse("LET c = 1 COLLECT k = 1 INSERT {} INTO c").unwrap();
+    assert_eq!(crate::collections_used(&q2, &Map::new()).1, ["c"]);
+    // COLLECT in a subquery keeps the outer variables.
+    let r = q(&s, "FOR u IN ['k001', 'k002'] RETURN FIRST(FOR o IN c FILTER o._key == u COLLECT WITH COUNT INTO n RETURN {u, n})", json!({}));
+    assert_eq!(r, [json!({"u": "k001", "n": 1}), json!({"u": "k002", "n": 1})]);
+    // Nothing moves past a subquery that writes.
+    let r = q(&s, "FOR u IN c FILTER u.value < 3 LET w = (INSERT {u: u._key} INTO log RETURN 1) FILTER u.group == 0 RETURN u.value", json!({}));
+    assert_eq!(r, [json!(0)]);
+    assert_eq!(s.count(&db.collection("log").unwrap()).unwrap(), 3);
+    let r = q(&s, "LET w = (INSERT {_key: 'x'} INTO log RETURN 1) FOR i IN [1] LET d = DOCUMENT('log/x') RETURN d._key", json!({}));
+    assert_eq!(r, [json!("x")]);
+    // use-index-for-sort stays out of subqueries, where a loop may be over an outer list.
+    let r = q(&s, "FOR l IN [[{_key: 'b'}, {_key: 'a'}]] LET s = (FOR x IN l SORT x._key RETURN x._key) RETURN s", json!({}));
+    assert_eq!(r, [json!(["a", "b"])]);
+    // A variable is declared once (1511).
+    assert_eq!(crate::parse("FOR a IN [1, 2] LET a = 5 RETURN a").unwrap_err().code.0, 1511);
+    // A calculation that may fail is not moved where it would run more often.
+    let r = q(&s, "FOR i IN [] LET r = 1..20000000 RETURN r", json!({}));
+    assert!(r.is_empty());
+    // DOCUMENT and COLLECTION_COUNT take a bare collection name; an id of another collection finds nothing.
+    let r = q(&s, "RETURN [DOCUMENT(c, 'k003').value, COLLECTION_COUNT(c), DOCUMENT('c', 'log/x')]", json!({}));
+    assert_eq!(r, [json!([3, 100, null])]);
+}

@@ -22,6 +22,8 @@ fn document(a: &[Value], env: &mut Env, name: &str) -> Result<Value, errors::Ara
     let one = |collection: Option<&str>, handle: &Value| -> Result<Option<Value>, errors::ArangoError> {
         let Some(h) = handle.as_str() else { return Ok(None) };
         match (h.split_once('/'), collection) {
+            // An id of another collection than the one named finds nothing.
+            (Some((c, _)), Some(named)) if c != named => Ok(None),
             (Some((c, k)), _) => db.document(c, k),
             (None, Some(c)) => db.document(c, h),
             (None, None) => Ok(None),

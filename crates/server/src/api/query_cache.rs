@@ -226,7 +226,7 @@ impl QueryCache {
             return Ok(p.parsed.clone());
         }
         let parsed = Arc::new(parse()?);
-        if text.len() > PLAN_QUERY_BYTES_MAX {
+        if key.len() > PLAN_QUERY_BYTES_MAX {
             return Ok(parsed);
         }
         let (reads, writes) = query::collections_used(&parsed, binds);
