@@ -209,11 +209,11 @@ struct ServerArgs {
     /// Another agent's address (repeat for each; all agents of the Agency must be named).
     #[arg(long = "agency.endpoint")]
     agency_endpoint: Vec<String>,
-    /// Shortest election timeout in seconds (ArangoDB's default is 1; Rango's 0.5 fails over faster).
-    #[arg(long = "agency.election-timeout-min", default_value_t = 0.5)]
+    /// Shortest election timeout in seconds (ArangoDB's default is 1; Rango's 0.3 fails over faster).
+    #[arg(long = "agency.election-timeout-min", default_value_t = 0.3)]
     agency_election_timeout_min: f64,
     /// Longest election timeout in seconds.
-    #[arg(long = "agency.election-timeout-max", default_value_t = 1.0)]
+    #[arg(long = "agency.election-timeout-max", default_value_t = 0.6)]
     agency_election_timeout_max: f64,
     /// Snapshot the Agency's state after this many log entries.
     #[arg(long = "agency.compaction-step-size", default_value_t = 1000)]
