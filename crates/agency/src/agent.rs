@@ -183,9 +183,10 @@ impl Agent {
         if !self.is_leader() {
             return Err(self.not_leader());
         }
-        // Nothing waiting and a free entry slot: the write goes to Raft as an entry of its own
-        // right away, one task hand-over fewer. Otherwise it queues to be batched.
-        if self.proposals.capacity() == PROPOSALS_QUEUED_MAX {
+        // Nothing waiting and nothing replicating: the write goes to Raft as an entry of its
+        // own right away, one task hand-over fewer. Otherwise it queues to be batched with
+        // the writes that arrive meanwhile.
+        if self.proposals.capacity() == PROPOSALS_QUEUED_MAX && self.in_flight.available_permits() == ENTRIES_IN_FLIGHT_MAX {
             if let Ok(permit) = self.in_flight.clone().try_acquire_owned() {
                 let answer = self.raft.client_write_ff(Request { trxs, now_ms: now_ms() }).await;
                 let result = match answer {
