@@ -422,6 +422,7 @@ pub fn bind_parameters(text: &str) -> Vec<String> {
 
 /// The optimizer rules Rango applies, under ArangoDB's names.
 pub const RULES: &[&str] = &[
+    "remove-filter-covered-by-index",
     "move-filters-into-enumerate",
     "remove-unnecessary-filters",
     "move-filters-up",
@@ -785,6 +786,8 @@ impl<'a> Executor<'a> {
                         None => doc.to_value(name, key),
                     };
                     let add_key = projection.as_ref().is_some_and(|p| p.key);
+                    // remove-filter-covered-by-index: what the index finds passes the FILTER.
+                    let covered = access.as_ref().is_some_and(|a| a.covers_filter) && self.opts.rule_enabled("remove-filter-covered-by-index") && self.op_profile.is_empty() && !self.materialize.iter().any(|(at, ..)| *at == i + 1);
                     // move-filters-into-enumerate: the FILTER right after the loop runs on each
                     // document before it becomes a row.
                     let prune = match ops.get(i + 1) {
@@ -802,7 +805,13 @@ impl<'a> Executor<'a> {
                         for (key, doc) in self.index_lookup(&col, &access, &row)? {
                             self.stats.scanned_index += 1;
                             let key_to_add = add_key.then_some(key.as_str());
-                            if !self.emit(ops, i, var, &row, read(doc.raw(), &name, &key)?, key_to_add, prune, states, out)? {
+                            let doc = read(doc.raw(), &name, &key)?;
+                            let more = if covered {
+                                self.emit(ops, i + 1, var, &row, doc, key_to_add, None, states, out)?
+                            } else {
+                                self.emit(ops, i, var, &row, doc, key_to_add, prune, states, out)?
+                            };
+                            if !more {
                                 return Ok(false);
                             }
                         }
@@ -1508,6 +1517,9 @@ struct IndexAccess<'q> {
     operand: &'q Expr,
     /// `IN`: the operand is a list of values.
     list: bool,
+    /// The condition is the whole FILTER: everything the index finds passes it
+    /// (`remove-filter-covered-by-index`).
+    covers_filter: bool,
 }
 
 fn index_access<'q>(var: &str, next: Option<&'q Op>, edge_collection: bool) -> Option<IndexAccess<'q>> {
@@ -1540,7 +1552,7 @@ fn index_access<'q>(var: &str, next: Option<&'q Op>, edge_collection: bool) -> O
         }
         // The primary index is the better choice when both apply.
         if found.as_ref().is_none_or(|f| primary && !matches!(f.attribute, "_key" | "_id")) {
-            found = Some(IndexAccess { attribute, operand, list });
+            found = Some(IndexAccess { attribute, operand, list, covers_filter: std::ptr::eq(c, cond) });
         }
     }
     found

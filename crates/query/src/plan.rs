@@ -329,7 +329,18 @@ impl Builder<'_> {
                 fields["indexes"] = json!([{"type": kind, "name": kind, "id": "0", "fields": [field], "unique": kind == "primary", "sparse": false}]);
                 fields["condition"] = json!(format!("({var}.`{}` {} {})", access.attribute, if access.list { "IN" } else { "==" }, aql(access.operand)));
                 let comment = note_comment(format!("FOR {var} IN {name}   /* {kind} index scan */"), &notes);
-                let comment = self.fold(comment, folded, &mut fields, i);
+                // remove-filter-covered-by-index, decided as the executor decides it.
+                let covered = access.covers_filter
+                    && self.opts.rule_enabled("remove-filter-covered-by-index")
+                    && self.opts.profile < 2
+                    && !self.materialize_at.contains(&(i + 1));
+                let comment = if covered {
+                    self.rule("remove-filter-covered-by-index");
+                    self.folded = Some(i + 1);
+                    comment
+                } else {
+                    self.fold(comment, folded, &mut fields, i)
+                };
                 let id = self.add("IndexNode", comment, as_map(fields), items);
                 self.plan.indexes.push((id, kind, name, vec![field]));
                 id
