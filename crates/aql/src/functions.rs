@@ -19,6 +19,7 @@ use crate::eval::Env;
 use crate::value::{compare, num, to_number, to_string, truthy};
 
 pub use dates::{iso8601_from_ms, parse_duration};
+pub use misc::ARANGODB_VERSION;
 
 type Fun = fn(&[Value], &mut Env, &str) -> Result<Value, ArangoError>;
 

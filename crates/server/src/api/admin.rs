@@ -8,8 +8,9 @@ use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
 
-/// The ArangoDB version Rango speaks the API of; drivers choose features by it.
-pub const ARANGODB_VERSION: &str = "3.12.4";
+/// The ArangoDB version Rango speaks the API of; drivers choose features by it (one constant,
+/// shared with AQL's `VERSION()`).
+pub use aql::functions::ARANGODB_VERSION;
 
 pub fn version(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let mut body = json!({"server": "arango", "version": ARANGODB_VERSION, "license": "community"});
