@@ -188,24 +188,17 @@ impl Agent {
         // the writes that arrive meanwhile.
         if self.proposals.capacity() == PROPOSALS_QUEUED_MAX && self.in_flight.available_permits() == ENTRIES_IN_FLIGHT_MAX {
             if let Ok(permit) = self.in_flight.clone().try_acquire_owned() {
-                let answer = self.raft.client_write_ff(Request { trxs, now_ms: now_ms() }).await;
-                let result = match answer {
-                    Ok(answer) => committed(answer).await,
+                return match self.raft.client_write_ff(Request { trxs, now_ms: now_ms() }).await {
+                    Ok(answer) => committed(answer, permit).await,
                     Err(fatal) => Err(AgentError::Fatal(fatal.to_string())),
                 };
-                drop(permit);
-                return result;
             }
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.proposals.send(Proposal { trxs, reply }).await.map_err(|_| AgentError::Fatal("agent stopped".into()))?;
         match answer.await {
             Ok(Proposed::Done(result)) => result,
-            Ok(Proposed::Alone(answer, permit)) => {
-                let result = committed(answer).await;
-                drop(permit);
-                result
-            }
+            Ok(Proposed::Alone(answer, permit)) => committed(answer, permit).await,
             Err(_) => Err(AgentError::Fatal("agent stopped".into())),
         }
     }
@@ -391,8 +384,7 @@ async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::
         }
         // A task of its own waits for the entry and hands each writer its results.
         tokio::spawn(async move {
-            let result = committed(answer).await;
-            drop(permit);
+            let result = committed(answer, permit).await;
             let mut results = match &result {
                 Ok((_, r)) => r.clone().into_iter(),
                 Err(_) => Vec::new().into_iter(),
@@ -408,8 +400,10 @@ async fn propose_batches(agent: std::sync::Weak<Agent>, mut queue: tokio::sync::
     }
 }
 
-/// Waits for a submitted log entry to be committed and applied.
-async fn committed(answer: RaftAnswer) -> WriteResult {
+/// Waits for a submitted log entry to be committed and applied, then frees its in-flight
+/// slot (`permit`).
+async fn committed(answer: RaftAnswer, permit: tokio::sync::OwnedSemaphorePermit) -> WriteResult {
+    let _slot = permit;
     let Ok(answer) = tokio::time::timeout(Duration::from_millis(WRITE_COMMIT_TIMEOUT_MS), answer).await else {
         return Err(AgentError::Timeout);
     };

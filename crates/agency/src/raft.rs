@@ -108,24 +108,36 @@ impl LogStore {
         get_json(&self.engine, key)
     }
 
-
-    fn last_entry(&self) -> StorageResult<Option<Entry<TypeConfig>>> {
-        // Log keys sort by index; the last one is the greatest.
-        let mut last = None;
+    /// Calls `f` with each log entry from index `start` on, in index order, until it returns
+    /// false.
+    fn scan_log(&self, start: u64, mut f: impl FnMut(u64, Entry<TypeConfig>) -> bool) -> StorageResult<()> {
         let mut failure = None;
         self.engine
-            .scan_prefix(Space::Meta, LOG_PREFIX, None, |_, v| {
-                match serde_json::from_slice::<Entry<TypeConfig>>(v) {
-                    Ok(e) => last = Some(e),
-                    Err(e) => failure = Some(e.to_string()),
+            .scan_prefix(Space::Meta, LOG_PREFIX, Some(&log_key(start)), |k, v| {
+                let Some(index) = k.get(LOG_PREFIX.len()..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) else { return false };
+                match serde_json::from_slice(v) {
+                    Ok(e) => f(index, e),
+                    Err(e) => {
+                        failure = Some(e.to_string());
+                        false
+                    }
                 }
-                failure.is_none()
             })
             .map_err(|e| StorageIOError::read_logs(io_err(e)))?;
         match failure {
             Some(f) => Err(StorageIOError::read_logs(io_err(f)).into()),
-            None => Ok(last),
+            None => Ok(()),
         }
+    }
+
+    fn last_entry(&self) -> StorageResult<Option<Entry<TypeConfig>>> {
+        // Log keys sort by index; the last one is the greatest.
+        let mut last = None;
+        self.scan_log(0, |_, e| {
+            last = Some(e);
+            true
+        })?;
+        Ok(last)
     }
 }
 
@@ -140,24 +152,14 @@ impl RaftLogReader<TypeConfig> for LogStore {
             Bound::Unbounded => 0,
         };
         let mut out = Vec::new();
-        let mut failure = None;
-        self.engine
-            .scan_prefix(Space::Meta, LOG_PREFIX, Some(&log_key(start)), |k, v| {
-                let index = k.get(LOG_PREFIX.len()..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
-                if !index.is_some_and(|i| range.contains(&i)) {
-                    return false;
-                }
-                match serde_json::from_slice(v) {
-                    Ok(e) => out.push(e),
-                    Err(e) => failure = Some(e.to_string()),
-                }
-                failure.is_none()
-            })
-            .map_err(|e| StorageIOError::read_logs(io_err(e)))?;
-        match failure {
-            Some(f) => Err(StorageIOError::read_logs(io_err(f)).into()),
-            None => Ok(out),
-        }
+        self.scan_log(start, |index, e| {
+            let wanted = range.contains(&index);
+            if wanted {
+                out.push(e);
+            }
+            wanted
+        })?;
+        Ok(out)
     }
 }
 

@@ -230,30 +230,22 @@ fn check_names(q: &Query, outer: &[String], collections: &mut Vec<String>) -> Re
                 check_expression(e, &local, collections)?;
             }
         }
-        // A variable may be declared once among those visible (1511).
-        let declare = |scope: &mut Vec<String>, names: Vec<&String>| -> Result<()> {
-            for n in names {
-                if scope.contains(n) {
-                    return Err(err!(errors::ERROR_QUERY_VARIABLE_REDECLARED, "variable '{n}' is assigned multiple times").status(400));
-                }
-                scope.push(n.clone());
-            }
-            Ok(())
-        };
         match op {
-            Op::For { var, .. } | Op::Let { var, .. } => declare(&mut scope, vec![var])?,
-            Op::Traverse(t) => declare(&mut scope, t.vars.iter().collect())?,
-            Op::Collect(c) => {
-                // Only what COLLECT makes is visible after it (and the enclosing queries').
-                scope = outer.to_vec();
-                let made = c.groups.iter().chain(&c.aggregates).map(|(v, _)| v).chain(c.into.iter().map(|(v, _)| v)).chain(c.count_into.iter());
-                declare(&mut scope, made.collect())?;
-            }
-            Op::Window { aggregates, .. } => declare(&mut scope, aggregates.iter().map(|(v, _)| v).collect())?,
+            // OLD and NEW come anew after each modification.
             Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => {
-                scope.extend(["OLD".to_string(), "NEW".to_string()]);
+                scope.extend(declared(op));
+                continue;
             }
-            Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => {}
+            // Only what COLLECT makes is visible after it (and the enclosing queries').
+            Op::Collect(_) => scope = outer.to_vec(),
+            _ => {}
+        }
+        // A variable may be declared once among those visible (1511).
+        for n in declared(op) {
+            if scope.contains(&n) {
+                return Err(err!(errors::ERROR_QUERY_VARIABLE_REDECLARED, "variable '{n}' is assigned multiple times").status(400));
+            }
+            scope.push(n);
         }
     }
     Ok(())
@@ -355,7 +347,6 @@ pub fn collections_used(q: &Query, binds: &Map<String, Value>) -> (Vec<String>, 
 }
 
 fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &mut Vec<String>, writes: &mut Vec<String>) {
-    // After a COLLECT only its variables and the enclosing queries' are visible.
     let outer = vars.clone();
     let name_of = |e: &Expr, vars: &[String]| match e {
         Expr::Var(n) if !vars.contains(n) => Some(n.clone()),
@@ -369,29 +360,18 @@ fn walk(q: &Query, binds: &Map<String, Value>, vars: &mut Vec<String>, reads: &m
             subqueries(e, &mut |sq| walk(sq, binds, &mut vars.clone(), reads, writes));
         }
         match op {
-            Op::For { var, source, .. } => {
-                reads.extend(name_of(source, vars));
-                vars.push(var.clone());
-            }
-            Op::Let { var, .. } => vars.push(var.clone()),
-            Op::Collect(c) => {
-                *vars = outer.clone();
-                vars.extend(c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()));
-                vars.extend(c.count_into.iter().cloned());
-                vars.extend(c.into.iter().map(|(v, _)| v.clone()));
-            }
+            Op::For { source, .. } => reads.extend(name_of(source, vars)),
             Op::Insert { collection, .. }
             | Op::Update { collection, .. }
             | Op::Replace { collection, .. }
             | Op::Remove { collection, .. }
             | Op::Upsert { collection, .. } => writes.extend(name_of(collection, vars)),
-            Op::Traverse(t) => {
-                reads.extend(t.edge_collections.iter().filter_map(|(_, c)| name_of(c, vars)));
-                vars.extend(t.vars.iter().cloned());
-            }
-            Op::Window { aggregates, .. } => vars.extend(aggregates.iter().map(|(v, _)| v.clone())),
-            Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => {}
+            Op::Traverse(t) => reads.extend(t.edge_collections.iter().filter_map(|(_, c)| name_of(c, vars))),
+            // After a COLLECT only its variables and the enclosing queries' are visible.
+            Op::Collect(_) => *vars = outer.clone(),
+            _ => {}
         }
+        vars.extend(declared(op));
     }
 }
 
@@ -1498,13 +1478,9 @@ impl<'a> Executor<'a> {
             },
             _ => return Ok(None),
         };
-        let col = self.db.collection(&name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))?;
         // The access check before the query ran covers every collection it names; this one
         // guards against a name that turned out to mean a collection only at run time.
-        if self.opts.can_read.as_ref().is_some_and(|can| !can(&col.name())) {
-            return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: no access to collection '{name}'").status(403));
-        }
-        Ok(Some(col))
+        DbAccess { store: self.store, db: self.db, opts: &self.opts }.readable(&name).map(Some)
     }
 }
 
@@ -1614,6 +1590,18 @@ fn reads_whole(e: &Expr, var: &str, attrs: &mut BTreeSet<String>) -> bool {
         Expr::Var(v) => v == var,
         Expr::Subquery(_) => mentions(e, var),
         e => e.children().into_iter().any(|c| reads_whole(c, var, attrs)),
+    }
+}
+
+/// The variables an operation declares (a modification: `OLD` and `NEW`).
+fn declared(op: &Op) -> Vec<String> {
+    match op {
+        Op::For { var, .. } | Op::Let { var, .. } => vec![var.clone()],
+        Op::Traverse(t) => t.vars.clone(),
+        Op::Collect(c) => c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()).chain(c.into.iter().map(|(v, _)| v.clone())).chain(c.count_into.clone()).collect(),
+        Op::Window { aggregates, .. } => aggregates.iter().map(|(v, _)| v.clone()).collect(),
+        Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => vec!["OLD".into(), "NEW".into()],
+        Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => Vec::new(),
     }
 }
 

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use aql::ast::Expr;
 use aql::query::{Op, Query};
 
-use crate::{op_expressions, Options};
+use crate::{declared, op_expressions, Options};
 
 /// Functions whose result may differ between calls, or that must not be moved (`NOOPT`).
 const NOT_MOVABLE_FUNCTIONS: &[&str] = &["RAND", "RANDOM", "UUID", "RANDOM_TOKEN", "DATE_NOW", "SLEEP", "FAIL", "WARN", "ASSERT", "NOOPT", "V8"];
@@ -169,18 +169,6 @@ fn variables(e: &Expr) -> HashSet<String> {
     let mut out = HashSet::new();
     walk(e, &mut out);
     out
-}
-
-/// The variables an operation declares.
-fn declared(op: &Op) -> Vec<String> {
-    match op {
-        Op::For { var, .. } | Op::Let { var, .. } => vec![var.clone()],
-        Op::Traverse(t) => t.vars.clone(),
-        Op::Collect(c) => c.groups.iter().chain(&c.aggregates).map(|(v, _)| v.clone()).chain(c.into.iter().map(|(v, _)| v.clone())).chain(c.count_into.clone()).collect(),
-        Op::Window { aggregates, .. } => aggregates.iter().map(|(v, _)| v.clone()).collect(),
-        Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => vec!["OLD".into(), "NEW".into()],
-        Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Return { .. } => Vec::new(),
-    }
 }
 
 /// Drops LETs whose variable nothing after them reads; whether any went.

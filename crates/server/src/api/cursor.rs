@@ -224,6 +224,20 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     answer(ctx, cursor, None, 201)
 }
 
+impl Cursor {
+    /// The fields every answer for this cursor has besides `result` and its ids.
+    fn fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("hasMore".into(), json!(!self.rest.is_empty()));
+        if let Some(n) = self.count {
+            m.insert("count".into(), json!(n));
+        }
+        m.insert("extra".into(), self.extra.clone());
+        m.insert("cached".into(), json!(self.cached));
+        m
+    }
+}
+
 /// A query result as JSON text.
 pub type Json = Box<serde_json::value::RawValue>;
 
@@ -244,13 +258,7 @@ fn batch_body(status: u16, result: &[Json], mut fields: Map<String, Value>) -> R
 fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp> {
     let batch: Vec<Json> = c.rest.drain(..c.batch_size.min(c.rest.len())).collect();
     let has_more = !c.rest.is_empty();
-    let mut m = Map::new();
-    m.insert("hasMore".into(), json!(has_more));
-    if let Some(n) = c.count {
-        m.insert("count".into(), json!(n));
-    }
-    m.insert("extra".into(), c.extra.clone());
-    m.insert("cached".into(), json!(c.cached));
+    let mut m = c.fields();
     if has_more {
         let mut open = ctx.cursors.open.lock();
         Cursors::sweep(&mut open);
@@ -315,15 +323,9 @@ pub fn batch(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
             err!(ERROR_HTTP_BAD_PARAMETER, "batch {wanted} is neither the last batch ({last}) nor the next")
         });
     }
-    let mut m = Map::new();
-    m.insert("hasMore".into(), json!(!c.rest.is_empty()));
+    let mut m = c.fields();
     m.insert("id".into(), json!(id.to_string()));
     m.insert("nextBatchId".into(), json!((last + 1).to_string()));
-    if let Some(n) = c.count {
-        m.insert("count".into(), json!(n));
-    }
-    m.insert("extra".into(), c.extra.clone());
-    m.insert("cached".into(), json!(c.cached));
     let resp = batch_body(200, &c.last_batch.1, m);
     ctx.cursors.open.lock().insert(id, c);
     Ok(resp)
