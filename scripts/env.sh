@@ -25,7 +25,8 @@ if [ -z "${ROCKSDB_LIB_DIR:-}" ]; then
     echo "rango: compiling RocksDB $_rango_rocksdb_version from source once (15-25 minutes on 2 cores);" \
       "later builds link it from $_rango_rocksdb_dest" >&2
     mkdir -p "$_rango_rocksdb_dest"
-    _rango_rocksdb_out=$(cd "$_rango_root" && CARGO_TARGET_DIR="$_rango_rocksdb_dest/target$$" \
+    # Without debug info: the library is linked into every build, and -g makes it ~1.5 GB.
+    _rango_rocksdb_out=$(cd "$_rango_root" && CARGO_TARGET_DIR="$_rango_rocksdb_dest/target$$" CARGO_PROFILE_RELEASE_DEBUG=false \
       cargo build --release --locked -p storage --message-format=json-render-diagnostics \
       | grep -o '"out_dir":"[^"]*/librocksdb-sys-[^"]*"' | tail -n 1 | cut -d'"' -f4 || true)
     if [ -z "$_rango_rocksdb_out" ] || [ ! -f "$_rango_rocksdb_out/librocksdb.a" ]; then
