@@ -43,6 +43,9 @@ pub struct Env<'a> {
     /// Variables bound inside the expression (`CURRENT` in an array expansion), innermost
     /// last; they hide `vars` of the same name.
     pub locals: Vec<(std::borrow::Cow<'a, str>, Value)>,
+    /// A loop's document while the FILTER after the loop decides whether it joins the row;
+    /// it sits between `vars` and `locals`.
+    pub pending: Option<(&'a str, &'a Value)>,
     pub warnings: Vec<(ErrorCode, String)>,
     /// The executor, for subqueries; without one they are refused.
     pub subquery: Option<SubqueryFn<'a>>,
@@ -54,7 +57,7 @@ pub struct Env<'a> {
 
 impl<'a> Env<'a> {
     pub fn new(binds: &'a Map<String, Value>) -> Env<'a> {
-        Env { binds, vars: &[], locals: Vec::new(), warnings: Vec::new(), subquery: None, kill: None, db: None }
+        Env { binds, vars: &[], locals: Vec::new(), pending: None, warnings: Vec::new(), subquery: None, kill: None, db: None }
     }
 
     pub fn warn(&mut self, code: ErrorCode, msg: impl Into<String>) {
@@ -64,7 +67,8 @@ impl<'a> Env<'a> {
     /// A variable's value, innermost binding first.
     pub fn var(&self, name: &str) -> Option<&Value> {
         let locals = self.locals.iter().rev().map(|(n, v)| (&**n, v));
-        locals.chain(self.vars.iter().rev().map(|(n, v)| (n.as_str(), v))).find(|(n, _)| *n == name).map(|(_, v)| v)
+        let vars = self.vars.iter().rev().map(|(n, v)| (n.as_str(), v));
+        locals.chain(self.pending).chain(vars).find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 }
 
@@ -78,7 +82,7 @@ fn path<'v>(e: &Expr, env: &'v Env) -> Option<&'v Value> {
         Expr::Var(name) => env.var(name),
         Expr::Bind(name) => env.binds.get(name),
         Expr::Attr(base, name) => Some(match path(base, env)? {
-            Value::Object(m) => m.get(name).unwrap_or(&NULL),
+            Value::Object(m) => attribute(m, name).unwrap_or(&NULL),
             _ => &NULL,
         }),
         Expr::Index(base, index) => match index.as_ref() {
@@ -86,6 +90,16 @@ fn path<'v>(e: &Expr, env: &'v Env) -> Option<&'v Value> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// An attribute of an object. A small object is searched in order: quicker than hashing the
+/// name, and most documents are small.
+pub(crate) fn attribute<'v>(m: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if m.len() <= 8 {
+        m.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+    } else {
+        m.get(name)
     }
 }
 
@@ -142,9 +156,11 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
         }
         Expr::Subquery(q) => match env.subquery {
-            Some(run) if env.locals.is_empty() => run(q, env.vars)?,
+            Some(run) if env.locals.is_empty() && env.pending.is_none() => run(q, env.vars)?,
             Some(run) => {
-                let all: Vec<(String, Value)> = env.vars.iter().cloned().chain(env.locals.iter().map(|(n, v)| (n.to_string(), v.clone()))).collect();
+                let pending = env.pending.map(|(n, v)| (n.to_string(), v.clone()));
+                let locals = env.locals.iter().map(|(n, v)| (n.to_string(), v.clone()));
+                let all: Vec<(String, Value)> = env.vars.iter().cloned().chain(pending).chain(locals).collect();
                 run(q, &all)?
             }
             None => return Err(err!(ERROR_NOT_IMPLEMENTED, "subqueries are not allowed here").status(501)),
@@ -327,7 +343,7 @@ fn flatten(items: Vec<Value>, depth: usize) -> Vec<Value> {
 }
 
 /// `a <op> b` for the comparison operators.
-fn compares(op: BinaryOp, a: &Value, b: &Value) -> bool {
+pub(crate) fn compares(op: BinaryOp, a: &Value, b: &Value) -> bool {
     match op {
         BinaryOp::Eq => compare(a, b) == Ordering::Equal,
         BinaryOp::Ne => compare(a, b) != Ordering::Equal,
@@ -341,6 +357,18 @@ fn compares(op: BinaryOp, a: &Value, b: &Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// `x % d` for `d` not zero.
+pub(crate) fn remainder(x: f64, d: f64) -> f64 {
+    if x.abs() < 9.0e15 && d.abs() < 9.0e15 {
+        let (xi, di) = (x as i64, d as i64);
+        if xi as f64 == x && di as f64 == d {
+            // Whole numbers: the integer remainder is the same number and much quicker.
+            return (xi % di) as f64;
+        }
+    }
+    x % d
 }
 
 fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
@@ -400,7 +428,7 @@ fn binary(op: BinaryOp, l: &Expr, r: &Expr, env: &mut Env) -> Result<Value, Aran
             } else if op == BinaryOp::Div {
                 num(x / d)
             } else {
-                num(x % d)
+                num(remainder(x, d))
             }
         }
         BinaryOp::And | BinaryOp::Or => Value::Null,

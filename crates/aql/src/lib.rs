@@ -6,6 +6,7 @@
 //! **API Boundary:** no storage and no HTTP here; callers pass values in and get values out.
 
 pub mod ast;
+pub mod compiled;
 pub mod eval;
 pub mod functions;
 pub mod lexer;

@@ -80,6 +80,28 @@ impl StoredDoc {
     }
 }
 
+/// A part of a collection's documents in key order: storage keys from `from` (inclusive;
+/// the collection's start when `None`) to `to` (exclusive; its end when `None`).
+#[derive(Clone, Debug)]
+pub struct ScanRange {
+    from: Option<Vec<u8>>,
+    to: Option<Vec<u8>>,
+}
+
+impl ScanRange {
+    /// A whole collection.
+    pub fn whole() -> ScanRange {
+        ScanRange { from: None, to: None }
+    }
+
+    /// What is left of this range after the document with key `key` of `col`.
+    pub fn rest_after(&self, col: &Collection, key: &str) -> ScanRange {
+        let mut from = keys::document(col.shard.id, key);
+        from.push(0);
+        ScanRange { from: Some(from), to: self.to.clone() }
+    }
+}
+
 /// A stored document's JSON (without `_id`, which follows from the collection's name), lent
 /// by a scan or a [`StoredDoc`].
 #[derive(Clone, Copy)]
@@ -119,77 +141,284 @@ impl RawDoc<'_> {
         serde_json::from_slice(&buf).map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))
     }
 
-    /// Only the top-level attributes named in `attrs`, as an object; the rest of the stored
-    /// JSON is skipped without being built, which is much cheaper than [`Self::to_value`]
-    /// when a query reads a few attributes of each document. `_id` is made from the
-    /// collection name and key.
+    /// Only the top-level attributes named in `attrs`, as an object with one member for
+    /// each, in `attrs` order; an attribute the document lacks is null, which is what reading
+    /// it gives. See [`Self::project_into`].
     pub fn project(&self, collection: &str, key: &str, attrs: &[String]) -> Result<Value> {
-        use serde::de::DeserializeSeed;
-        let mut de = serde_json::Deserializer::from_slice(self.json);
-        let mut map = Projection(attrs)
-            .deserialize(&mut de)
-            .map_err(|e| err!(ERROR_INTERNAL, "stored document unreadable: {e}"))?;
-        if attrs.iter().any(|a| a == "_id") {
-            map.insert("_id".into(), Value::String(format!("{collection}/{key}")));
+        let mut doc = projection_template(attrs);
+        self.project_into(collection, key, attrs, &mut doc)?;
+        Ok(doc)
+    }
+
+    /// Overwrites the values of `into`, made by [`projection_template`] for `attrs`, with this
+    /// document's. Only the wanted values are parsed; the rest of the stored JSON is stepped
+    /// over, and nothing is allocated beyond the values themselves, so a scan can reuse one
+    /// object for every document it reads. `_key` and `_id` come from the key and the
+    /// collection's name.
+    pub fn project_into(&self, collection: &str, key: &str, attrs: &[String], into: &mut Value) -> Result<()> {
+        let Value::Object(map) = into else { return Err(err!(ERROR_INTERNAL, "projection target is not an object")) };
+        let mut missing = 0;
+        for (name, v) in map.iter_mut() {
+            *v = match name.as_str() {
+                "_key" => Value::String(key.to_string()),
+                "_id" => Value::String(format!("{collection}/{key}")),
+                _ => {
+                    missing += 1;
+                    Value::Null
+                }
+            };
         }
-        Ok(Value::Object(map))
-    }
-}
-
-/// Reads a JSON object keeping only some attributes (see [`RawDoc::project`]).
-struct Projection<'a>(&'a [String]);
-
-impl<'de> serde::de::DeserializeSeed<'de> for Projection<'_> {
-    type Value = Map<String, Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Projection<'_> {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(wanted) = access.next_key_seed(WantedKey(self.0))? {
+        if missing == 0 {
+            return Ok(());
+        }
+        let mut failed = None;
+        // The members after the last wanted one are not looked at.
+        let mut found = |name: &[u8], raw: &[u8]| {
+            let wanted = if name.contains(&b'\\') {
+                // An escaped name is compared decoded.
+                match serde_json::from_slice::<String>(&self.json[name_span(self.json, name)]) {
+                    Ok(n) => attrs.iter().position(|a| *a == n),
+                    Err(_) => None,
+                }
+            } else {
+                attrs.iter().position(|a| a.as_bytes() == name)
+            };
             match wanted {
-                Some(i) => {
-                    out.insert(self.0[i].clone(), access.next_value()?);
+                Some(i) if attrs[i] != "_key" && attrs[i] != "_id" => {
+                    match raw_json::value(raw) {
+                        Ok(v) => {
+                            if let Some(slot) = map.values_mut().nth(i) {
+                                *slot = v;
+                            }
+                        }
+                        Err(e) => {
+                            failed = Some(err!(ERROR_INTERNAL, "stored document unreadable: {e}"));
+                            return false;
+                        }
+                    }
+                    missing -= 1;
+                    missing > 0
                 }
-                None => {
-                    access.next_value::<serde::de::IgnoredAny>()?;
-                }
+                _ => true,
+            }
+        };
+        // Stored documents start with `{"_key":"<key>"`: stepped over without looking.
+        let head = 9 + key.len() + 1;
+        let walked = if self.json.starts_with(b"{\"_key\":\"") && self.json.get(9..head - 1) == Some(key.as_bytes()) && self.json.get(head - 1) == Some(&b'"') {
+            raw_json::members_after(self.json, head, &mut found)
+        } else {
+            raw_json::members(self.json, &mut found)
+        };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        walked.ok_or_else(|| err!(ERROR_INTERNAL, "stored document unreadable: malformed JSON"))
+    }
+}
+
+/// An object with a null member for each of `attrs`, in order: what [`RawDoc::project_into`]
+/// fills.
+pub fn projection_template(attrs: &[String]) -> Value {
+    Value::Object(attrs.iter().map(|a| (a.clone(), Value::Null)).collect())
+}
+
+/// The span of `name` (a subslice of `json`) with its quotes.
+fn name_span(json: &[u8], name: &[u8]) -> std::ops::Range<usize> {
+    let start = name.as_ptr() as usize - json.as_ptr() as usize;
+    start - 1..start + name.len() + 1
+}
+
+/// Steps over JSON text without building it. Every function answers `None` for input that is
+/// not well-formed where it looks, and never reads out of bounds: stored bytes are not trusted.
+mod raw_json {
+    /// Calls `f` with each top-level member's name (between its quotes, escapes as written)
+    /// and value (as written) until it returns false. `None` when `json` is not an object.
+    pub fn members<'a>(json: &'a [u8], f: impl FnMut(&'a [u8], &'a [u8]) -> bool) -> Option<()> {
+        let mut at = space(json, 0);
+        if json.get(at) != Some(&b'{') {
+            return None;
+        }
+        at = space(json, at + 1);
+        if json.get(at) == Some(&b'}') {
+            return Some(());
+        }
+        each(json, at, f)
+    }
+
+    /// [`members`] after the first, which ends before `at`.
+    pub fn members_after<'a>(json: &'a [u8], at: usize, f: impl FnMut(&'a [u8], &'a [u8]) -> bool) -> Option<()> {
+        let at = space(json, at);
+        match json.get(at) {
+            Some(b',') => each(json, space(json, at + 1), f),
+            Some(b'}') => Some(()),
+            _ => None,
+        }
+    }
+
+    /// The members from the one whose name starts at `at`.
+    fn each<'a>(json: &'a [u8], mut at: usize, mut f: impl FnMut(&'a [u8], &'a [u8]) -> bool) -> Option<()> {
+        loop {
+            if json.get(at) != Some(&b'"') {
+                return None;
+            }
+            let name_end = string_end(json, at + 1)?;
+            let name = &json[at + 1..name_end - 1];
+            at = space(json, name_end);
+            if json.get(at) != Some(&b':') {
+                return None;
+            }
+            let value_start = space(json, at + 1);
+            let value_end = value_end(json, value_start)?;
+            if !f(name, &json[value_start..value_end]) {
+                return Some(());
+            }
+            at = space(json, value_end);
+            match json.get(at) {
+                Some(b',') => at = space(json, at + 1),
+                Some(b'}') => return Some(()),
+                _ => return None,
             }
         }
-        Ok(out)
-    }
-}
-
-/// An object key: which of the wanted attributes it is, if any (read without copying it).
-struct WantedKey<'a>(&'a [String]);
-
-impl<'de> serde::de::DeserializeSeed<'de> for WantedKey<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for WantedKey<'_> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an attribute name")
     }
 
-    fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Self::Value, E> {
-        Ok(self.0.iter().position(|a| a == k))
+    fn space(json: &[u8], mut at: usize) -> usize {
+        while matches!(json.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at += 1;
+        }
+        at
+    }
+
+    /// A value as written, parsed. Small whole numbers, the most common values in filters,
+    /// are read directly.
+    pub fn value(raw: &[u8]) -> serde_json::Result<serde_json::Value> {
+        let digits = raw.strip_prefix(b"-").unwrap_or(raw);
+        if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) && (digits[0] != b'0' || raw == b"0") {
+            let n = digits.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            return Ok(serde_json::Value::from(if digits.len() < raw.len() { -n } else { n }));
+        }
+        serde_json::from_slice(raw)
+    }
+
+    /// The index after the quote that closes a string whose text starts at `at`.
+    fn string_end(json: &[u8], mut at: usize) -> Option<usize> {
+        // Most strings here are short names and keys: a plain loop beats setting up a search.
+        for _ in 0..32 {
+            match *json.get(at)? {
+                b'"' => return Some(at + 1),
+                b'\\' => at += 2,
+                _ => at += 1,
+            }
+        }
+        loop {
+            at += memchr::memchr2(b'"', b'\\', json.get(at..)?)?;
+            if json[at] == b'"' {
+                return Some(at + 1);
+            }
+            at += 2;
+        }
+    }
+
+    /// The index after the value starting at `at`.
+    fn value_end(json: &[u8], at: usize) -> Option<usize> {
+        match *json.get(at)? {
+            b'"' => string_end(json, at + 1),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut i = at;
+                loop {
+                    match *json.get(i)? {
+                        b'"' => {
+                            i = string_end(json, i + 1)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(i + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {
+                let len = json[at..].iter().position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(json.len() - at);
+                (len > 0).then_some(at + len)
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::members;
+
+        fn collect(json: &str) -> Option<Vec<(String, String)>> {
+            let mut out = Vec::new();
+            members(json.as_bytes(), |n, v| {
+                out.push((String::from_utf8_lossy(n).into_owned(), String::from_utf8_lossy(v).into_owned()));
+                true
+            })?;
+            Some(out)
+        }
+
+        #[test]
+        fn steps_over_every_kind_of_value() {
+            let got = collect(r#"{"a":1,"b\"c":"x\"}y","n":{"d":[1,{"e":"]"}]},"t":true , "z" : null}"#).unwrap();
+            let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, ["a", r#"b\"c"#, "n", "t", "z"]);
+            assert_eq!(got[1].1, r#""x\"}y""#);
+            assert_eq!(got[2].1, r#"{"d":[1,{"e":"]"}]}"#);
+            assert_eq!(got[4].1, "null");
+            assert_eq!(collect("{}").unwrap(), []);
+        }
+
+        #[test]
+        fn projections_read_what_a_full_parse_reads() {
+            use super::super::{projection_template, RawDoc};
+            let attrs: Vec<String> = ["value", "_key", "a\"b", "_id", "nested", "missing", "_rev"].map(String::from).to_vec();
+            for json in [
+                r#"{"_key":"k1","_rev":"_r","value":7,"a\"b":"x","nested":{"value":1}}"#,
+                r#"{"_key":"k1","nested":[1,{"a":"}"}],"value":"s"}"#,
+                r#"{"value":null,"_key":"k1"}"#,
+                r#"{"_key":"k1"}"#,
+                r#"{"_key":"k10","value":1}"#,
+            ] {
+                let raw = RawDoc { json: json.as_bytes() };
+                let mut got = projection_template(&attrs);
+                raw.project_into("c", "k1", &attrs, &mut got).unwrap();
+                let full: serde_json::Value = serde_json::from_str(json).unwrap();
+                for a in &attrs {
+                    let expected = match a.as_str() {
+                        "_key" => serde_json::json!("k1"),
+                        "_id" => serde_json::json!("c/k1"),
+                        _ => full.get(a).cloned().unwrap_or(serde_json::Value::Null),
+                    };
+                    assert_eq!(got[a], expected, "{a} of {json}");
+                }
+            }
+            let mut got = projection_template(&attrs);
+            assert!(RawDoc { json: br#"{"_key":"k1","value":}"# }.project_into("c", "k1", &attrs, &mut got).is_err());
+        }
+
+        #[test]
+        fn reads_numbers_as_serde_does() {
+            for text in ["0", "-0", "7", "-42", "123456789012345678", "1234567890123456789", "1.5", "1e3", "007", "-", "\"x\"", "[1]", "null"] {
+                let ours = super::value(text.as_bytes()).ok();
+                let theirs = serde_json::from_slice::<serde_json::Value>(text.as_bytes()).ok();
+                assert_eq!(ours, theirs, "{text}");
+            }
+        }
+
+        #[test]
+        fn refuses_broken_input_without_panicking() {
+            for bad in ["", "[1]", "{", r#"{"a"#, r#"{"a":"#, r#"{"a":1"#, r#"{"a":"x"#, r#"{"a":"\"#, r#"{"a":[1,2"#, r#"{"a":}"#, r#"{"a":1,}"#, r#"{"a" 1}"#, "{\"a\":1]}"] {
+                assert!(collect(bad).is_none(), "{bad}");
+            }
+            // Depth never underflows: a closing bracket first is not a value.
+            assert!(collect(r#"{"a":]}"#).is_none());
+        }
     }
 }
 
@@ -355,10 +584,29 @@ impl Store {
 
     /// Calls `f` with each document's key and JSON in key order, lent from the storage engine
     /// without copying, until it returns false.
-    pub fn scan_raw(&self, col: &Collection, mut f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
+    pub fn scan_raw(&self, col: &Collection, f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
+        self.scan_raw_range(col, &ScanRange::whole(), f)
+    }
+
+    /// The collection's key range cut into about `parts` ranges holding similar amounts of
+    /// data, in key order, for reading it with several threads.
+    pub fn scan_ranges(&self, col: &Collection, parts: usize) -> Result<Vec<ScanRange>> {
+        let cuts = self.engine.split_points(Space::Documents, &keys::shard_prefix(col.shard.id), parts).map_err(storage_err)?;
+        let mut ranges = Vec::with_capacity(cuts.len() + 1);
+        let mut from = None;
+        for cut in cuts {
+            ranges.push(ScanRange { from: from.take(), to: Some(cut.clone()) });
+            from = Some(cut);
+        }
+        ranges.push(ScanRange { from, to: None });
+        Ok(ranges)
+    }
+
+    /// [`Self::scan_raw`] over one of the ranges [`Self::scan_ranges`] made.
+    pub fn scan_raw_range(&self, col: &Collection, range: &ScanRange, mut f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
         let mut failure = None;
         self.engine
-            .scan_prefix(Space::Documents, &keys::shard_prefix(col.shard.id), None, |k, v| {
+            .scan_range(Space::Documents, &keys::shard_prefix(col.shard.id), range.from.as_deref(), range.to.as_deref(), |k, v| {
                 match (k.get(8..).map(std::str::from_utf8), v.get(8..)) {
                     (Some(Ok(key)), Some(json)) => f(key, RawDoc { json }),
                     _ => {

@@ -17,5 +17,5 @@ pub mod schema;
 pub mod store;
 
 pub use collection::{Collection, CollectionInfo};
-pub use documents::{ItemError, ItemResult, OverwriteMode, RawDoc, StoredDoc, WriteItem, WriteKind, WriteOptions, Written};
+pub use documents::{projection_template, ItemError, ItemResult, OverwriteMode, RawDoc, ScanRange, StoredDoc, WriteItem, WriteKind, WriteOptions, Written};
 pub use store::{Database, OpenError, Store, SYSTEM_DATABASE};

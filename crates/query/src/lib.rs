@@ -95,6 +95,10 @@ pub struct Options {
     /// Whether the user may read a collection, for functions that name collections at run
     /// time (`DOCUMENT`); without it every collection may be read.
     pub can_read: Option<ReadCheck>,
+    /// Threads a full scan may use (`parallel-scan`); 1 reads with the query's thread only.
+    pub scan_threads: usize,
+    /// Documents a collection needs before its full scans use more than one thread.
+    pub parallel_scan_min_docs: u64,
 }
 
 /// Says whether the caller may read a collection (by name).
@@ -133,9 +137,14 @@ impl Default for Options {
             can_read: None,
             fail_on_warning: false,
             max_warning_count: 10,
+            scan_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            parallel_scan_min_docs: PARALLEL_SCAN_MIN_DOCS,
         }
     }
 }
+
+/// Below this many documents a full scan is over before helper threads pay for themselves.
+pub const PARALLEL_SCAN_MIN_DOCS: u64 = 20_000;
 
 /// The LIMIT's offset and count when the SORT at `i` feeds a LIMIT with constant ones and the
 /// `sort-limit` rule applies.
@@ -413,6 +422,8 @@ pub const RULES: &[&str] = &[
     "reduce-extraction-to-projection",
     "late-document-materialization",
     "sort-limit",
+    // Rango's own: a large collection's full scan is read by several threads.
+    "parallel-scan",
 ];
 
 /// The execution plan of a parsed query (`POST /_api/explain`).
@@ -579,9 +590,11 @@ enum State {
 
 /// How a loop reads its documents when it reads only some attributes.
 struct Projected {
+    /// With `_key` when the document is fetched whole later.
     attrs: Vec<String>,
-    /// The document is fetched whole later: `_key` is added to what passed the loop's filter.
-    key: bool,
+    /// The attributes are read for the FILTER after the loop only: a document that passes it
+    /// is read whole there and then, from the bytes in hand (see [`whole_on_pass`]).
+    whole_on_pass: bool,
 }
 
 /// A row with its sort keys and arrival number.
@@ -589,13 +602,18 @@ type Keyed = (Vec<Value>, u64, Row);
 
 /// The order of SORT `keys` over keyed rows; arrival decides between equal keys.
 fn keyed_order(keys: &[(Expr, bool)], a: &Keyed, b: &Keyed) -> std::cmp::Ordering {
-    for (idx, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+    sort_order(keys, &a.0, &b.0).then(a.1.cmp(&b.1))
+}
+
+/// The order of SORT `keys` over two rows' key values.
+fn sort_order(keys: &[(Expr, bool)], a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    for (idx, (x, y)) in a.iter().zip(b).enumerate() {
         let c = compare(x, y);
         if c != std::cmp::Ordering::Equal {
             return if keys[idx].1 { c } else { c.reverse() };
         }
     }
-    a.1.cmp(&b.1)
+    std::cmp::Ordering::Equal
 }
 
 /// One COLLECT group gathered without keeping its rows: the key, the row count, and each
@@ -629,12 +647,12 @@ impl<'a> Executor<'a> {
 
     /// Evaluates an expression in a row; subqueries run through this executor.
     fn eval(&mut self, e: &Expr, row: &Row) -> Result<Value> {
-        self.eval_with(e, row, None).0
+        self.eval_with(e, row, None)
     }
 
-    /// [`Self::eval`] with one more variable bound (and handed back): a loop's document
-    /// before it becomes part of a row.
-    fn eval_with(&mut self, e: &Expr, row: &Row, local: Option<(&str, Value)>) -> (Result<Value>, Option<Value>) {
+    /// [`Self::eval`] with one more variable bound: a loop's document before it becomes part
+    /// of a row.
+    fn eval_with(&mut self, e: &Expr, row: &Row, pending: Option<(&str, &Value)>) -> Result<Value> {
         let store = self.store;
         let db = self.db;
         let binds = self.binds;
@@ -663,18 +681,17 @@ impl<'a> Executor<'a> {
         env.kill = opts.kill.as_deref();
         env.subquery = Some(&run_sub);
         env.db = Some(&access);
-        env.locals.extend(local.map(|(name, value)| (name.into(), value)));
+        env.pending = pending;
         let v = eval(e, &mut env);
-        let local = env.locals.pop().map(|(_, value)| value);
         self.warnings.append(&mut env.warnings);
         self.warnings.append(&mut sub_warnings.into_inner());
         self.stats.add(&sub_stats.into_inner());
         self.undo.append(&mut sub_undo.into_inner());
         // failOnWarning: the first warning ends the query as an error.
         if let (true, Some((code, message))) = (self.opts.fail_on_warning, self.warnings.first()) {
-            return (Err(ArangoError::with_message(*code, message.clone()).status(400)), local);
+            return Err(ArangoError::with_message(*code, message.clone()).status(400));
         }
-        (v, local)
+        v
     }
 
     fn run_query(&mut self, q: &Query, row: Row, out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<()> {
@@ -761,52 +778,30 @@ impl<'a> Executor<'a> {
                 if let Some(col) = self.collection_of(source, &row)? {
                     let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
                     let projection = self.projection(ops, i, var, &col, access.is_some());
-                    let read = |doc: docstore::RawDoc, name: &str, key: &str| match &projection {
-                        Some(p) => doc.project(name, key, &p.attrs),
-                        None => doc.to_value(name, key),
-                    };
-                    let add_key = projection.as_ref().is_some_and(|p| p.key);
                     // remove-filter-covered-by-index: what the index finds passes the FILTER.
-                    let covered = access.as_ref().is_some_and(|a| a.covers_filter) && self.opts.rule_enabled("remove-filter-covered-by-index") && self.op_profile.is_empty() && !self.materialize.iter().any(|(at, ..)| *at == i + 1);
-                    // move-filters-into-enumerate: the FILTER right after the loop runs on each
-                    // document before it becomes a row.
-                    let prune = match ops.get(i + 1) {
-                        Some(Op::Filter(c))
-                            if self.op_profile.is_empty()
-                                && self.opts.rule_enabled("move-filters-into-enumerate")
-                                && !self.materialize.iter().any(|(at, ..)| *at == i + 1) =>
-                        {
-                            Some(c)
-                        }
-                        _ => None,
+                    let covered = access.as_ref().is_some_and(|a| a.covers_filter) && self.opts.rule_enabled("remove-filter-covered-by-index") && self.op_profile.is_empty() && !self.fetched_at(i + 1);
+                    let prune = pruned_filter(ops, i, &self.opts, self.fetched_at(i + 1));
+                    let Some(access) = access else {
+                        return self.scan(ops, i, var, &col, &row, projection.as_deref(), prune, states, out);
                     };
-                    if let Some(access) = access {
-                        let name = col.name();
-                        for (key, doc) in self.index_lookup(&col, &access, &row)? {
-                            self.stats.scanned_index += 1;
-                            let key_to_add = add_key.then_some(key.as_str());
-                            let doc = read(doc.raw(), &name, &key)?;
-                            let more = if covered {
-                                self.emit(ops, i + 1, var, &row, doc, key_to_add, None, states, out)?
-                            } else {
-                                self.emit(ops, i, var, &row, doc, key_to_add, prune, states, out)?
-                            };
-                            if !more {
-                                return Ok(false);
-                            }
-                        }
-                        return Ok(true);
-                    }
-                    // The documents are lent by the engine's iterator and handed on one by one.
                     let name = col.name();
-                    let store = self.store;
-                    let mut outcome = Ok(true);
-                    store.scan_raw(&col, |key, doc| {
-                        self.stats.scanned_full += 1;
-                        outcome = read(doc, &name, key).and_then(|v| self.emit(ops, i, var, &row, v, add_key.then_some(key), prune, states, out));
-                        matches!(outcome, Ok(true))
-                    })?;
-                    return outcome;
+                    for (key, doc) in self.index_lookup(&col, &access, &row)? {
+                        self.stats.scanned_index += 1;
+                        let doc = match &projection {
+                            Some(p) => doc.project(&name, &key, &p.attrs)?,
+                            None => doc.to_value(&name, &key)?,
+                        };
+                        let next = match prune {
+                            _ if covered => i + 2,
+                            Some(cond) if !self.passes(cond, &row, var, &doc)? => continue,
+                            Some(_) => i + 2,
+                            None => i + 1,
+                        };
+                        if !self.emit(ops, next, var, &row, doc, states, out)? {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
                 }
                 let items = match self.eval(source, &row)? {
                     Value::Array(a) => a,
@@ -1323,39 +1318,96 @@ impl<'a> Executor<'a> {
 
     /// The collection a `FOR` or modification names, if it names one: a name that is not a
     /// variable, or `@@bind`.
-    /// Hands a loop's document on as part of a row: to the operation after the loop, or, with
-    /// `prune` (the FILTER right after it), to the one after that when the document passes.
-    /// `key_to_add` is the `_key` a projected document needs for fetching it whole later.
+    /// Whether a loop's document passes the FILTER after the loop (`move-filters-into-enumerate`).
+    fn passes(&mut self, cond: &Expr, row: &Row, var: &str, doc: &Value) -> Result<bool> {
+        let kept = truthy(&self.eval_with(cond, row, Some((var, doc)))?);
+        if !kept {
+            self.stats.filtered += 1;
+        }
+        Ok(kept)
+    }
+
+    /// Hands a loop's document on, as part of a row, to operation `next`.
     #[allow(clippy::too_many_arguments)]
-    fn emit(
+    fn emit(&mut self, ops: &[Op], next: usize, var: &str, row: &Row, doc: Value, states: &mut [State], out: &mut dyn FnMut(Value) -> Result<bool>) -> Result<bool> {
+        let mut r = row.clone();
+        r.push((var.to_string(), doc));
+        self.step(ops, next, r, states, out)
+    }
+
+    /// A `FOR` over a whole collection (see [`scan`]). The FILTER after the loop (`prune`) runs
+    /// inside the scan when it runs no subquery and no warning may end the query; otherwise
+    /// here, through this executor.
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
         &mut self,
         ops: &[Op],
         i: usize,
         var: &str,
+        col: &Arc<Collection>,
         row: &Row,
-        doc: Value,
-        key_to_add: Option<&str>,
+        projection: Option<&Projected>,
         prune: Option<&Expr>,
         states: &mut [State],
         out: &mut dyn FnMut(Value) -> Result<bool>,
     ) -> Result<bool> {
-        let (mut doc, next) = match prune {
-            Some(cond) => {
-                let (kept, doc) = self.eval_with(cond, row, Some((var, doc)));
-                if !truthy(&kept?) {
-                    self.stats.filtered += 1;
+        let inside = prune.filter(|c| filters_while_reading(c, &self.opts));
+        let threads = self.scan_threads(col)?;
+        let next = if prune.is_some() { i + 2 } else { i + 1 };
+        // sort-limit within the scan needs the FILTER applied there first.
+        let top = if prune.is_none() || inside.is_some() { self.scan_top(ops, next, var) } else { None };
+        let opts = self.opts.clone();
+        let name = col.name();
+        let scan = scan::Scan {
+            store: self.store,
+            col,
+            name: &name,
+            attrs: projection.map(|p| &p.attrs[..]),
+            whole_on_pass: projection.is_some_and(|p| p.whole_on_pass),
+            filter: inside,
+            compiled: inside.and_then(|c| aql::compiled::Condition::compile(c, var, self.binds)),
+            var,
+            row,
+            binds: self.binds,
+            access: DbAccess { store: self.store, db: self.db, opts: &opts },
+            kill: opts.kill.as_deref(),
+            deadline: opts.max_runtime.map(|d| self.started + d),
+            max_runtime_s: opts.max_runtime.map_or(0.0, |d| d.as_secs_f64()),
+            top,
+        };
+        let mut counts = scan::Counts::default();
+        let outcome = scan.run(threads, &mut counts, |doc| {
+            if let (None, Some(cond)) = (inside, prune) {
+                if !self.passes(cond, row, var, &doc)? {
                     return Ok(true);
                 }
-                (doc.unwrap_or(Value::Null), i + 2)
             }
-            None => (doc, i + 1),
-        };
-        if let (Some(key), Value::Object(m)) = (key_to_add, &mut doc) {
-            m.insert("_key".into(), Value::String(key.to_string()));
+            self.emit(ops, next, var, row, doc.into_owned(), states, out)
+        });
+        self.stats.scanned_full += counts.scanned;
+        self.stats.filtered += counts.filtered;
+        self.warnings.append(&mut counts.warnings);
+        outcome
+    }
+
+    /// `sort-limit` within a scan (see [`scan::Top`]), when the scan's rows go to operation
+    /// `next`, a SORT on attributes of the loop's documents with a constant LIMIT after it.
+    fn scan_top<'q>(&mut self, ops: &'q [Op], next: usize, var: &str) -> Option<scan::Top<'q>> {
+        let Some(Op::Sort(keys)) = ops.get(next) else { return None };
+        if self.opts.profile >= 2 || !keys.iter().all(|(e, _)| is_attribute_of(e, var)) {
+            return None;
         }
-        let mut r = row.clone();
-        r.push((var.to_string(), doc));
-        self.step(ops, next, r, states, out)
+        let keep = self.sort_bound(ops, next)?;
+        (keep <= SCAN_TOP_MAX).then_some(scan::Top { keys, keep })
+    }
+
+    /// How many threads a full scan of `col` uses (`parallel-scan`): one, unless the
+    /// collection has at least [`Options::parallel_scan_min_docs`] documents.
+    fn scan_threads(&self, col: &Collection) -> Result<usize> {
+        if self.opts.scan_threads < 2 || !self.op_profile.is_empty() || !self.opts.rule_enabled("parallel-scan") {
+            return Ok(1);
+        }
+        Ok(if self.store.count(col)? >= self.opts.parallel_scan_min_docs { self.opts.scan_threads } else { 1 })
     }
 
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
@@ -1364,15 +1416,28 @@ impl<'a> Executor<'a> {
         if let Some(p) = self.projections.get(&i) {
             return p.clone();
         }
-        let p = chosen_projection(ops, i, var, &self.opts, indexed).map(|(attrs, whole_at)| {
-            if let Some(at) = whole_at {
-                self.materialize.push((at, var.to_string(), col.clone()));
+        let fetched_at_filter = self.fetched_at(i + 1);
+        let p = chosen_projection(ops, i, var, &self.opts, indexed).map(|(mut attrs, whole_at)| {
+            let whole_on_pass = !indexed && whole_on_pass(ops, i, whole_at, &self.opts, fetched_at_filter);
+            match whole_at {
+                Some(at) if !whole_on_pass => {
+                    self.materialize.push((at, var.to_string(), col.clone()));
+                    // A document fetched whole later is fetched by its key.
+                    if !attrs.iter().any(|a| a == "_key") {
+                        attrs.push("_key".into());
+                    }
+                }
+                _ => {}
             }
-            let key = whole_at.is_some() && !attrs.iter().any(|a| a == "_key");
-            Arc::new(Projected { attrs, key })
+            Arc::new(Projected { attrs, whole_on_pass })
         });
         self.projections.insert(i, p.clone());
         p
+    }
+
+    /// Whether a document read by an earlier loop is fetched whole at operation `i`.
+    fn fetched_at(&self, i: usize) -> bool {
+        self.materialize.iter().any(|(at, ..)| *at == i)
     }
 
     /// Takes back the query's writes, newest first: a created document is removed, a changed
@@ -1572,6 +1637,47 @@ fn chosen_projection(ops: &[Op], i: usize, var: &str, opts: &Options, indexed: b
     projection(ops, i, var).filter(|(_, whole_at)| opts.rule_enabled("reduce-extraction-to-projection") && (whole_at.is_none() || late_ok))
 }
 
+/// The most rows a scan keeps for a SORT and LIMIT after it (see [`scan::Top`]).
+const SCAN_TOP_MAX: usize = 10_000;
+
+/// Whether `e` reads an attribute of `var` (`var.a`, `var.a.b`, `var["a"]`), which never fails.
+fn is_attribute_of(e: &Expr, var: &str) -> bool {
+    fn path(e: &Expr, var: &str) -> bool {
+        match e {
+            Expr::Var(v) => v == var,
+            Expr::Attr(base, _) => path(base, var),
+            Expr::Index(base, index) => matches!(&**index, Expr::Value(Value::String(_))) && path(base, var),
+            _ => false,
+        }
+    }
+    !matches!(e, Expr::Var(_)) && path(e, var)
+}
+
+/// `move-filters-into-enumerate`: the FILTER right after the loop at `i`, which then runs on
+/// each document before it becomes a row. Not when each operation is profiled, nor when a
+/// document an earlier loop read in part is fetched whole at that FILTER (`fetched_at_filter`).
+fn pruned_filter<'q>(ops: &'q [Op], i: usize, opts: &Options, fetched_at_filter: bool) -> Option<&'q Expr> {
+    match ops.get(i + 1) {
+        Some(Op::Filter(c)) if opts.profile < 2 && opts.rule_enabled("move-filters-into-enumerate") && !fetched_at_filter => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether a full scan evaluates the pruned FILTER `cond` itself, as it reads (on several
+/// threads with `parallel-scan`): not when it runs a subquery, which needs the query's
+/// executor, nor when a warning must end the query.
+fn filters_while_reading(cond: &Expr, opts: &Options) -> bool {
+    !opts.fail_on_warning && !scan::runs_subquery(cond)
+}
+
+/// Whether the scanning loop at `i`, which needs its documents whole from operation `whole_at`
+/// on, reads them whole as they pass the FILTER after it rather than fetching them later
+/// (`late-document-materialization`): so when the operation after the FILTER needs them, and
+/// the scan evaluates the FILTER itself.
+fn whole_on_pass(ops: &[Op], i: usize, whole_at: Option<usize>, opts: &Options, fetched_at_filter: bool) -> bool {
+    whole_at == Some(i + 2) && pruned_filter(ops, i, opts, fetched_at_filter).is_some_and(|c| filters_while_reading(c, opts))
+}
+
 /// Whether `e` reads variable `var` other than as `var.attribute` (or `var["attribute"]`);
 /// the attributes it reads go into `attrs`.
 fn reads_whole(e: &Expr, var: &str, attrs: &mut BTreeSet<String>) -> bool {
@@ -1677,6 +1783,7 @@ fn canonical(v: &Value) -> String {
 }
 
 pub mod optimize;
+mod scan;
 pub mod plan;
 
 #[cfg(test)]

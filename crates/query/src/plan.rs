@@ -13,7 +13,7 @@ use docstore::{Database, Store};
 use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND};
 use serde_json::{json, Map, Value};
 
-use crate::{chosen_projection, index_access, sort_limit, Options};
+use crate::{chosen_projection, index_access, pruned_filter, sort_limit, whole_on_pass, Options};
 
 pub struct Plan {
     pub nodes: Vec<Node>,
@@ -296,7 +296,10 @@ impl Builder<'_> {
         self.plan.collections.entry(name.clone()).or_insert("read");
         let count = self.store.count(&col).unwrap_or(0) as f64;
         let access = index_access(var, ops.get(i + 1), col.info.read().is_edge()).filter(|_| self.opts.rule_enabled("use-indexes"));
-        let projection = chosen_projection(ops, i, var, self.opts, access.is_some());
+        let fetched_at_filter = self.materialize_at.contains(&(i + 1));
+        // A document read whole as it passes the FILTER shows as read whole, as it is.
+        let projection = chosen_projection(ops, i, var, self.opts, access.is_some())
+            .filter(|(_, late)| access.is_some() || !whole_on_pass(ops, i, *late, self.opts, fetched_at_filter));
         let mut notes = Vec::new();
         let mut fields = json!({"database": self.db.name(), "collection": name, "random": false, "producesResult": true});
         if let Some((attrs, late)) = &projection {
@@ -311,10 +314,7 @@ impl Builder<'_> {
             }
         }
         // move-filters-into-enumerate, decided as the executor decides it.
-        let folded = match ops.get(i + 1) {
-            Some(Op::Filter(c)) if self.opts.profile < 2 && self.opts.rule_enabled("move-filters-into-enumerate") && !self.materialize_at.contains(&(i + 1)) => Some(c),
-            _ => None,
-        };
+        let folded = pruned_filter(ops, i, self.opts, fetched_at_filter);
         let id = match access {
             Some(access) => {
                 self.rule("use-indexes");
@@ -346,6 +346,13 @@ impl Builder<'_> {
                 id
             }
             None => {
+                // parallel-scan, decided as the executor decides it.
+                let threads = self.opts.scan_threads;
+                if threads > 1 && self.opts.profile < 2 && self.opts.rule_enabled("parallel-scan") && count >= self.opts.parallel_scan_min_docs as f64 {
+                    self.rule("parallel-scan");
+                    notes.push(format!("{threads} threads"));
+                    fields["parallelism"] = json!(threads);
+                }
                 let comment = note_comment(format!("FOR {var} IN {name}   /* full collection scan */"), &notes);
                 let comment = self.fold(comment, folded, &mut fields, i);
                 let items = self.items * count;

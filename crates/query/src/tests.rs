@@ -125,7 +125,8 @@ fn runtime_and_memory_are_bounded() {
 fn random_queries_never_panic() {
     let (_d, s) = setup();
     let db = s.database("_system").unwrap();
-    let opts = Options { max_runtime: Some(std::time::Duration::from_millis(200)), memory_limit_bytes: 10 << 20, ..Options::default() };
+    // Every scan is parallel, in pieces (the unoptimized run below scans with one thread).
+    let opts = Options { max_runtime: Some(std::time::Duration::from_millis(200)), memory_limit_bytes: 10 << 20, scan_threads: 3, parallel_scan_min_docs: 0, ..Options::default() };
     // RANGO_FUZZ_ITERATIONS and RANGO_FUZZ_SEED run it longer or differently by hand.
     let iterations: usize = std::env::var("RANGO_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
     let mut seed: u64 = std::env::var("RANGO_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x2545F4914F6CDD1D);
@@ -160,8 +161,9 @@ fn random_queries_never_panic() {
         } else {
             let e1 = expr(3, &mut rnd);
             let e2 = expr(2, &mut rnd);
-            match rnd(8) {
+            match rnd(9) {
                 0 => format!("RETURN {e1}"),
+                8 => format!("FOR d IN c FILTER {e1} SORT d.group DESC, d.value LIMIT 1, 4 RETURN [d, {e2}]"),
                 6 => format!("FOR a IN [1, 2, 3] FOR d IN c LET x = {e1} FILTER {e2} FILTER a > 1 SORT d._key LIMIT 5 RETURN [a, d._key, x]"),
                 7 => format!("FOR d IN c LET y = {e2} FILTER {e1} SORT d._key LIMIT 3 RETURN [d.value, y]"),
                 5 => format!("FOR d IN c FILTER d._key IN [{e1}, 'k010'] SORT {e2} LIMIT 2 RETURN [d, {e2}]"),
@@ -500,4 +502,64 @@ fn second_review_regressions() {
     // DOCUMENT and COLLECTION_COUNT take a bare collection name; an id of another collection finds nothing.
     let r = q(&s, "RETURN [DOCUMENT(c, 'k003').value, COLLECTION_COUNT(c), DOCUMENT('c', 'log/x')]", json!({}));
     assert_eq!(r, [json!([3, 100, null])]);
+}
+
+/// Parallel scans, in pieces cut from file sizes and from key interpolation, return what a
+/// single-threaded scan returns: the same rows in the same order, the same counts, warnings
+/// and errors.
+#[test]
+fn parallel_scans_match_single_threaded_ones() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let col = s.create_collection(&db, &json!({"name": "big"})).unwrap();
+    let insert = |from: usize, to: usize| {
+        let docs: Vec<_> = (from..to)
+            .map(|i| docstore::WriteItem {
+                body: json!({"_key": format!("{i}"), "value": i, "g": i % 7, "s": format!("s{}", i % 13), "pad": "x".repeat(i % 50)}),
+                key: None,
+                if_match: None,
+            })
+            .collect();
+        s.write_documents(&col, docstore::WriteKind::Insert(docstore::OverwriteMode::Conflict), docs, &Default::default()).unwrap();
+    };
+    insert(0, 25_000);
+    assert!(s.scan_ranges(&db.collection("c").unwrap(), 16).unwrap().len() >= 12, "in memory only, cut by key");
+    // Most of it in files, where the cuts follow sizes; some still in memory.
+    s.compact(&col);
+    insert(25_000, 26_000);
+    let pieces = s.scan_ranges(&col, 16).unwrap().len();
+    assert!(pieces >= 12, "cut into {pieces} pieces");
+    let queries = [
+        "FOR d IN big FILTER d.value % 7 == 3 RETURN d",
+        "FOR d IN big FILTER d.g == 2 SORT d.value DESC, d._key LIMIT 5, 10 RETURN d",
+        "FOR d IN big SORT d.g LIMIT 20 RETURN d._key",
+        "FOR d IN big SORT d.s DESC, d.g LIMIT 0, 7 RETURN [d._key, d.s]",
+        "FOR d IN big FILTER d.value > 30 SORT d['g'] LIMIT 3 RETURN d.value",
+        "FOR d IN big COLLECT g = d.g WITH COUNT INTO n RETURN [g, n]",
+        "FOR d IN big FILTER d.value / (d.value % 2) > 3 LIMIT 7 RETURN d.value",
+        "FOR d IN big FILTER d.value > 100 LIMIT 3 RETURN d",
+        "FOR d IN big RETURN d._key",
+        "FOR d IN big FILTER (FOR x IN [1] RETURN x)[0] == 1 && d.value < 5 RETURN d.value",
+        "FOR d IN big FILTER d.value == 20000 ? FAIL('stop here') : true RETURN d.value",
+        "FOR k IN ['1', '2'] FOR d IN big FILTER d.g == TO_NUMBER(k) SORT d.value LIMIT 2 RETURN [k, d.value]",
+    ];
+    for threads in [2, 3, 5] {
+        let parallel = Options { scan_threads: threads, ..Options::default() };
+        let single = Options { optimizer_rules: vec!["-parallel-scan".into()], ..Options::default() };
+        for text in queries {
+            match (run(&s, &db, text, &Map::new(), &parallel), run(&s, &db, text, &Map::new(), &single)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.results, b.results, "{text}");
+                    assert_eq!(a.warnings.len(), b.warnings.len(), "{text}");
+                    assert_eq!(a.stats.filtered, b.stats.filtered, "{text}");
+                    assert_eq!(a.stats.scanned_full, b.stats.scanned_full, "{text}");
+                }
+                (Err(a), Err(b)) => assert_eq!((a.code, a.message), (b.code, b.message), "{text}"),
+                (a, b) => panic!("{text}: parallel {:?}, single {:?}", a.err(), b.err()),
+            }
+        }
+    }
+    // The plan says so.
+    let explained = crate::explain(&s, &db, queries[0], &aql::query::parse_query(queries[0]).unwrap(), &Map::new(), &Options { scan_threads: 2, ..Options::default() }).unwrap();
+    assert!(explained.rules.contains(&"parallel-scan"), "{:?}", explained.rules);
 }
