@@ -585,7 +585,7 @@ impl Store {
     /// Calls `f` with each document's key and JSON in key order, lent from the storage engine
     /// without copying, until it returns false.
     pub fn scan_raw(&self, col: &Collection, f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
-        self.scan_raw_range(col, &ScanRange::whole(), f)
+        self.scan_raw_range(col, &ScanRange::whole(), None, f)
     }
 
     /// The collection's key range cut into about `parts` ranges holding similar amounts of
@@ -602,11 +602,16 @@ impl Store {
         Ok(ranges)
     }
 
-    /// [`Self::scan_raw`] over one of the ranges [`Self::scan_ranges`] made.
-    pub fn scan_raw_range(&self, col: &Collection, range: &ScanRange, mut f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
+    /// The store's state as of now, for reads that must all see the same state.
+    pub fn snapshot(&self) -> storage::Snapshot<'_> {
+        self.engine.snapshot()
+    }
+
+    /// [`Self::scan_raw`] over one of the ranges [`Self::scan_ranges`] made, as of `snapshot`.
+    pub fn scan_raw_range(&self, col: &Collection, range: &ScanRange, snapshot: Option<&storage::Snapshot>, mut f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
         let mut failure = None;
         self.engine
-            .scan_range(Space::Documents, &keys::shard_prefix(col.shard.id), range.from.as_deref(), range.to.as_deref(), |k, v| {
+            .scan_range(Space::Documents, &keys::shard_prefix(col.shard.id), range.from.as_deref(), range.to.as_deref(), snapshot, |k, v| {
                 match (k.get(8..).map(std::str::from_utf8), v.get(8..)) {
                     (Some(Ok(key)), Some(json)) => f(key, RawDoc { json }),
                     _ => {

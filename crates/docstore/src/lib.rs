@@ -17,5 +17,6 @@ pub mod schema;
 pub mod store;
 
 pub use collection::{Collection, CollectionInfo};
+pub use storage::Snapshot;
 pub use documents::{projection_template, ItemError, ItemResult, OverwriteMode, RawDoc, ScanRange, StoredDoc, WriteItem, WriteKind, WriteOptions, Written};
 pub use store::{Database, OpenError, Store, SYSTEM_DATABASE};

@@ -1358,8 +1358,10 @@ impl<'a> Executor<'a> {
         let top = if prune.is_none() || inside.is_some() { self.scan_top(ops, next, var) } else { None };
         let opts = self.opts.clone();
         let name = col.name();
+        let snapshot = self.store.snapshot();
         let scan = scan::Scan {
             store: self.store,
+            snapshot: &snapshot,
             col,
             name: &name,
             attrs: projection.map(|p| &p.attrs[..]),

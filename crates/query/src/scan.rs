@@ -19,7 +19,7 @@ use aql::ast::Expr;
 use aql::compiled::Condition;
 use aql::eval::{eval, Env};
 use aql::value::truthy;
-use docstore::{Collection, ScanRange, Store};
+use docstore::{Collection, ScanRange, Snapshot, Store};
 use errors::{err, ErrorCode, Result};
 use serde_json::{Map, Value};
 
@@ -42,6 +42,9 @@ const HELPER_STACK_BYTES: usize = 16 << 20;
 /// What one scan reads and how it filters.
 pub(crate) struct Scan<'s> {
     pub store: &'s Store,
+    /// What every range is read as of: the pieces together read one state of the collection,
+    /// as one iterator would.
+    pub snapshot: &'s Snapshot<'s>,
     pub col: &'s Collection,
     /// The collection's name, for `_id`.
     pub name: &'s str,
@@ -361,7 +364,7 @@ impl Scan<'_> {
         let mut scratch = self.attrs.map(docstore::projection_template);
         let mut outcome = Ok(true);
         let mut until_check = CHECK_EVERY;
-        self.store.scan_raw_range(self.col, range, |key, raw| {
+        self.store.scan_raw_range(self.col, range, Some(self.snapshot), |key, raw| {
             counts.scanned += 1;
             until_check -= 1;
             if until_check == 0 {

@@ -559,6 +559,26 @@ fn parallel_scans_match_single_threaded_ones() {
             }
         }
     }
+    // The pieces read one state: two documents far apart, always written together, are
+    // always seen with the same value while a writer keeps changing them.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 0..100_000u64 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let items = ["1", "25999"].map(|k| docstore::WriteItem { body: json!({"tok": i}), key: Some(k.into()), if_match: None }).into();
+                s.write_documents(&col, docstore::WriteKind::Update, items, &Default::default()).unwrap();
+            }
+        });
+        let parallel = Options { scan_threads: 3, ..Options::default() };
+        for _ in 0..30 {
+            let out = run(&s, &db, "FOR d IN big FILTER d.tok != null RETURN d.tok", &Map::new(), &parallel).unwrap();
+            assert!(out.results.len() < 2 || out.results[0] == out.results[1], "{:?}", out.results);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     // The plan says so.
     let explained = crate::explain(&s, &db, queries[0], &aql::query::parse_query(queries[0]).unwrap(), &Map::new(), &Options { scan_threads: 2, ..Options::default() }).unwrap();
     assert!(explained.rules.contains(&"parallel-scan"), "{:?}", explained.rules);

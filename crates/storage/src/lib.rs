@@ -52,6 +52,9 @@ impl From<rocksdb::Error> for StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
+/// A state of the engine that reads can share ([`Engine::snapshot`]).
+pub struct Snapshot<'e>(rocksdb::SnapshotWithThreadMode<'e, DB>);
+
 /// An open engine. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct Engine {
     db: DB,
@@ -143,19 +146,28 @@ impl Engine {
     /// (inclusive; it must start with `prefix`) or from the prefix itself. Stops when `f`
     /// returns false.
     pub fn scan_prefix(&self, space: Space, prefix: &[u8], start: Option<&[u8]>, f: impl FnMut(&[u8], &[u8]) -> bool) -> Result<()> {
-        self.scan_range(space, prefix, start, None, f)
+        self.scan_range(space, prefix, start, None, None, f)
     }
 
-    /// [`Self::scan_prefix`] that also stops before `end`.
+    /// The engine's state as of now, for reads that must all see the same state.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot(self.db.snapshot())
+    }
+
+    /// [`Self::scan_prefix`] that also stops before `end`, and reads as of `snapshot`.
     pub fn scan_range(
         &self,
         space: Space,
         prefix: &[u8],
         start: Option<&[u8]>,
         end: Option<&[u8]>,
+        snapshot: Option<&Snapshot>,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
         let mut ro = ReadOptions::default();
+        if let Some(s) = snapshot {
+            ro.set_snapshot(&s.0);
+        }
         match (end, prefix_successor(prefix)) {
             (Some(end), Some(after)) => ro.set_iterate_upper_bound(end.min(&after).to_vec()),
             (Some(end), None) => ro.set_iterate_upper_bound(end.to_vec()),
