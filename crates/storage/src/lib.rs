@@ -149,6 +149,11 @@ impl Engine {
         self.scan_range(space, prefix, start, None, None, f)
     }
 
+    /// Makes every write so far durable: the write-ahead log is synced to disk.
+    pub fn sync_wal(&self) -> Result<()> {
+        Ok(self.db.flush_wal(true)?)
+    }
+
     /// The engine's state as of now, for reads that must all see the same state.
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot(self.db.snapshot())
