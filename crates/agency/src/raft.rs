@@ -207,8 +207,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let bytes = serde_json::to_vec(&e).map_err(|err| StorageIOError::write_log_entry(e.log_id, io_err(err)))?;
             b.put(Space::Meta, log_key(e.log_id.index), bytes);
         }
-        // Written at once, so replication can read the entries; acknowledged once synced. A
-        // leader replicates while its own sync runs (our openraft patch, vendor/README.md).
+        // A follower's append is synced right here: Raft waits for it anyway, and a hand-over
+        // to another thread would only add wake-ups.
+        if callback.is_awaited() {
+            let result = self.engine.write(b, true).map_err(|e| e.to_string());
+            callback.log_io_completed(result.clone().map_err(std::io::Error::other));
+            return result.map_err(|e| StorageIOError::write_logs(io_err(e)).into());
+        }
+        // A leader's is written at once, so replication can read the entries, and acknowledged
+        // by the sync thread while they replicate (our openraft patch, vendor/README.md).
         self.engine.write(b, false).map_err(|e| StorageIOError::write_logs(io_err(e)))?;
         self.syncs.send(callback).map_err(|_| StorageIOError::write_logs(io_err("the log's sync thread is gone")).into())
     }

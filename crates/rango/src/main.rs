@@ -96,8 +96,10 @@ struct BenchArgs {
 
 
 /// Stack size of the runtime's threads (see where the runtime is built).
-/// mimalloc instead of the system allocator: a query makes and drops many small values for
-/// each row, and glibc's allocator spent a third of a full scan's time on them.
+/// mimalloc (its version 2) instead of the system allocator: a query makes and drops many
+/// small values for each row, often on other threads than made them, and glibc's allocator
+/// spent a third of a full scan's time on them. Version 3 cost the Agency a third of its write
+/// throughput at 256 clients; version 2 costs it little.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

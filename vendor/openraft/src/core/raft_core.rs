@@ -724,7 +724,7 @@ where
         I::IntoIter: OptionalSend,
     {
         let (tx, rx) = C::AsyncRuntime::oneshot();
-        let callback = LogFlushed::new(LogIOId::new(vote, Some(last_log_id.clone())), tx);
+        let callback = LogFlushed::new(LogIOId::new(vote, Some(last_log_id.clone())), tx).in_background();
         self.log_store.append(entries, callback).await?;
         self.leader_flushes_issued += 1;
         let done = self.leader_flushes_done_tx.clone();

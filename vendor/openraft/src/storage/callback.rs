@@ -17,6 +17,7 @@ where C: RaftTypeConfig
 {
     log_io_id: LogIOId<C::NodeId>,
     tx: OneshotSenderOf<C, Result<LogIOId<C::NodeId>, io::Error>>,
+    awaited: bool,
 }
 
 impl<C> LogFlushed<C>
@@ -26,7 +27,20 @@ where C: RaftTypeConfig
         log_io_id: LogIOId<C::NodeId>,
         tx: OneshotSenderOf<C, Result<LogIOId<C::NodeId>, io::Error>>,
     ) -> Self {
-        Self { log_io_id, tx }
+        Self { log_io_id, tx, awaited: true }
+    }
+
+    /// Rango's patch: a leader's append, whose flush runs alongside replication.
+    pub(crate) fn in_background(mut self) -> Self {
+        self.awaited = false;
+        self
+    }
+
+    /// Rango's patch: whether Raft waits for this callback before it goes on (a follower's
+    /// append). Such an append is quickest synced in place; a leader's append is not waited
+    /// for, and is best synced by another thread.
+    pub fn is_awaited(&self) -> bool {
+        self.awaited
     }
 
     /// Report log io completion event.
