@@ -95,7 +95,6 @@ struct BenchArgs {
 }
 
 
-/// Stack size of the runtime's threads (see where the runtime is built).
 /// mimalloc (its version 2) instead of the system allocator: a query makes and drops many
 /// small values for each row, often on other threads than made them, and glibc's allocator
 /// spent a third of a full scan's time on them. Version 3 cost the Agency a third of its write
@@ -103,6 +102,7 @@ struct BenchArgs {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Stack size of the runtime's threads (see where the runtime is built).
 const THREAD_STACK_BYTES: usize = 16 << 20;
 
 fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
