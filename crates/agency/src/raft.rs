@@ -237,13 +237,19 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
 /// Starts the thread that makes appended entries durable: it syncs the write-ahead log and
 /// then acknowledges every append written before the sync began, so appends that arrive while
-/// a sync runs share the next one. It ends when the last [`LogStore`] clone is dropped.
+/// a sync runs share the next one. It ends when the last [`LogStore`] clone is dropped. It
+/// holds the engine only while it syncs, so the engine still closes where the store is
+/// dropped.
 fn wal_syncer(engine: Arc<Engine>) -> std::sync::mpsc::Sender<LogFlushed<TypeConfig>> {
     let (tx, rx) = std::sync::mpsc::channel::<LogFlushed<TypeConfig>>();
+    let engine = Arc::downgrade(&engine);
     let spawned = std::thread::Builder::new().name("agency-wal-sync".into()).spawn(move || {
         while let Ok(first) = rx.recv() {
             let waiting: Vec<_> = std::iter::once(first).chain(rx.try_iter()).collect();
-            let result = engine.sync_wal().map_err(|e| e.to_string());
+            let result = match engine.upgrade() {
+                Some(engine) => engine.sync_wal().map_err(|e| e.to_string()),
+                None => Err("the agency's storage is closed".to_string()),
+            };
             for callback in waiting {
                 callback.log_io_completed(result.clone().map_err(std::io::Error::other));
             }

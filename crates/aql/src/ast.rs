@@ -75,6 +75,14 @@ impl Quantifier {
             _ => Vec::new(),
         }
     }
+
+    fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Quantifier::AtLeast(e) | Quantifier::Exactly(e) => vec![&mut **e],
+            Quantifier::Between(a, b) => vec![&mut **a, &mut **b],
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl BinaryOp {
@@ -121,6 +129,46 @@ impl Expr {
             Expr::ArrayCompare { quantifier, lhs, rhs, .. } => {
                 let mut v = vec![&**lhs, &**rhs];
                 v.extend(quantifier.children());
+                v
+            }
+        }
+    }
+}
+
+impl Expr {
+    /// [`Expr::children`], to change them.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Value(_) | Expr::Var(_) | Expr::Bind(_) | Expr::BindCollection(_) | Expr::Subquery(_) => Vec::new(),
+            Expr::Array(items) => items.iter_mut().collect(),
+            Expr::Object(members) => members
+                .iter_mut()
+                .flat_map(|(k, v)| match k {
+                    ObjectKey::Computed(k) => vec![k, v],
+                    ObjectKey::Name(_) => vec![v],
+                })
+                .collect(),
+            Expr::Attr(b, _) | Expr::Unary(_, b) => vec![&mut **b],
+            Expr::Index(a, b) | Expr::Binary(_, a, b) => vec![&mut **a, &mut **b],
+            Expr::Call(_, args) => args.iter_mut().collect(),
+            Expr::Ternary(c, m, o) => [Some(&mut **c), m.as_deref_mut(), Some(&mut **o)].into_iter().flatten().collect(),
+            Expr::Expand(x) => {
+                let x = &mut **x;
+                let mut v = vec![&mut x.base];
+                v.extend(x.filter.iter_mut());
+                v.extend(x.limit.iter_mut().flat_map(|(a, b)| [a, b]));
+                v.extend(x.ret.iter_mut().chain(x.project.iter_mut()));
+                v
+            }
+            Expr::Question { base, quantifier, filter } => {
+                let mut v = vec![&mut **base];
+                v.extend(quantifier.children_mut());
+                v.extend(filter.as_deref_mut());
+                v
+            }
+            Expr::ArrayCompare { quantifier, lhs, rhs, .. } => {
+                let mut v = vec![&mut **lhs, &mut **rhs];
+                v.extend(quantifier.children_mut());
                 v
             }
         }

@@ -422,6 +422,9 @@ pub const RULES: &[&str] = &[
     "reduce-extraction-to-projection",
     "late-document-materialization",
     "sort-limit",
+    "remove-redundant-calculations",
+    "optimize-subqueries",
+    "splice-subqueries",
     // Rango's own: a large collection's full scan is read by several threads.
     "parallel-scan",
 ];

@@ -8,7 +8,13 @@
 //!   loop, where an index can serve it).
 //! - `move-calculations-up`: a `LET` moves up past loops it does not depend on (and past
 //!   filters when it calls no function), so it is computed once instead of once per row.
+//! - `remove-redundant-calculations`: a `LET` computing what an earlier `LET` in scope
+//!   computed reads the earlier one's variable instead.
 //! - `remove-unnecessary-calculations`: a `LET` nothing reads goes.
+//! - `optimize-subqueries`: a subquery only read for its first element (`FIRST(sq)`, `sq[0]`)
+//!   stops after one row (`LIMIT 1`); one only counted (`LENGTH(sq)`, `COUNT(sq)`) returns
+//!   `true` for each row instead of building its values. Only subqueries that write nothing
+//!   and cannot fail with an error.
 //! - `use-index-for-sort`: `SORT var._key` (or `_id`) right after the first loop over a
 //!   collection goes: the primary index already yields documents in that order.
 //!
@@ -61,8 +67,14 @@ fn rewrite(q: &mut Query, opts: &Options, applied: &mut Vec<&'static str>, top: 
     if may_move && opts.rule_enabled("move-calculations-up") && move_up(&mut q.ops, false) {
         note(applied, "move-calculations-up");
     }
+    if may_move && opts.rule_enabled("remove-redundant-calculations") && reuse_calculations(&mut q.ops) {
+        note(applied, "remove-redundant-calculations");
+    }
     if may_move && opts.rule_enabled("remove-unnecessary-calculations") && remove_unused_lets(&mut q.ops) {
         note(applied, "remove-unnecessary-calculations");
+    }
+    if may_move && opts.rule_enabled("optimize-subqueries") && optimize_subqueries(&mut q.ops) {
+        note(applied, "optimize-subqueries");
     }
     // Only the outermost query: a subquery's loop may run over an outer variable's list.
     if top && opts.rule_enabled("use-index-for-sort") && remove_sort_by_key(&mut q.ops) {
@@ -137,7 +149,7 @@ fn may_fail(e: &Expr) -> bool {
 /// (access may be refused) and ranges (too large) can.
 fn may_fail_hard(e: &Expr) -> bool {
     matches!(e, Expr::Binary(aql::ast::BinaryOp::Range, ..))
-        || matches!(e, Expr::Call(name, _) if matches!(name.as_str(), "DOCUMENT" | "COLLECTION_COUNT" | "COLLECTIONS"))
+        || matches!(e, Expr::Call(name, _) if matches!(name.as_str(), "DOCUMENT" | "COLLECTION_COUNT" | "COLLECTIONS" | "FAIL" | "ASSERT" | "CALL" | "APPLY"))
         || e.children().into_iter().any(may_fail_hard)
 }
 
@@ -227,4 +239,145 @@ fn remove_sort_by_key(ops: &mut Vec<Op>) -> bool {
         ops.remove(k);
     }
     by_key
+}
+
+/// A LET whose expression an earlier LET of the same operations computed, with nothing
+/// between them but loops, LETs, FILTERs, SORTs and LIMITs (so the earlier variable is in
+/// scope and nothing it reads has changed), reads the earlier variable instead; whether any
+/// did. Only deterministic expressions that cannot fail, and not bare variables or constants.
+fn reuse_calculations(ops: &mut [Op]) -> bool {
+    let mut changed = false;
+    for i in 0..ops.len() {
+        let Op::Let { expr, .. } = &ops[i] else { continue };
+        if !movable(expr) || may_fail(expr) || matches!(expr, Expr::Var(_) | Expr::Value(_) | Expr::Bind(_)) {
+            continue;
+        }
+        let mut earlier = None;
+        for j in (0..i).rev() {
+            match &ops[j] {
+                Op::Let { var, expr: e } if e == expr => {
+                    earlier = Some(var.clone());
+                    break;
+                }
+                Op::For { .. } | Op::Let { .. } | Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } => {}
+                _ => break,
+            }
+        }
+        if let (Some(var), Op::Let { expr, .. }) = (earlier, &mut ops[i]) {
+            *expr = Expr::Var(var);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// How later operations read a subquery's result.
+#[derive(Default)]
+struct Uses {
+    /// `FIRST(v)` or `v[0]`.
+    first: bool,
+    /// `LENGTH(v)` or `COUNT(v)`.
+    count: bool,
+    /// Anything else.
+    other: bool,
+}
+
+/// `optimize-subqueries` (see the module's notes); whether anything changed.
+fn optimize_subqueries(ops: &mut [Op]) -> bool {
+    let mut changed = false;
+    for i in 0..ops.len() {
+        let Op::Let { var, expr: Expr::Subquery(_) } = &ops[i] else { continue };
+        let var = var.clone();
+        let mut uses = Uses::default();
+        for op in &ops[i + 1..] {
+            // COLLECT … INTO without an expression and KEEP take every variable.
+            if matches!(op, Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty()) {
+                uses.other = true;
+            }
+            for e in op_expressions(op) {
+                classify(e, &var, &mut uses);
+            }
+        }
+        if let Op::Let { expr: Expr::Subquery(q), .. } = &mut ops[i] {
+            changed |= shrink(q, &uses);
+        }
+    }
+    // Subqueries written where they are read: FIRST((FOR …)), LENGTH((FOR …)), (FOR …)[0].
+    for op in ops.iter_mut() {
+        if let Op::Let { expr, .. } | Op::Filter(expr) | Op::Return { expr, .. } = op {
+            changed |= shrink_inline(expr);
+        }
+    }
+    changed
+}
+
+fn classify(e: &Expr, var: &str, uses: &mut Uses) {
+    let is_var = |x: &Expr| matches!(x, Expr::Var(v) if v == var);
+    match e {
+        Expr::Call(f, args) if args.len() == 1 && is_var(&args[0]) => match f.as_str() {
+            "FIRST" => uses.first = true,
+            "LENGTH" | "COUNT" => uses.count = true,
+            _ => uses.other = true,
+        },
+        Expr::Index(base, index) if is_var(base) && is_zero(index) => uses.first = true,
+        Expr::Var(v) if v == var => uses.other = true,
+        Expr::Subquery(_) if variables(e).contains(var) => uses.other = true,
+        e => e.children().into_iter().for_each(|c| classify(c, var, uses)),
+    }
+}
+
+fn is_zero(e: &Expr) -> bool {
+    matches!(e, Expr::Value(n) if n.as_u64() == Some(0))
+}
+
+fn shrink_inline(e: &mut Expr) -> bool {
+    let mut changed = false;
+    match e {
+        Expr::Call(f, args) if args.len() == 1 => {
+            let uses = Uses { first: f == "FIRST", count: f == "LENGTH" || f == "COUNT", other: false };
+            if let Expr::Subquery(q) = &mut args[0] {
+                changed |= shrink(q, &uses);
+            }
+        }
+        Expr::Index(base, index) if is_zero(index) => {
+            if let Expr::Subquery(q) = &mut **base {
+                changed |= shrink(q, &Uses { first: true, ..Uses::default() });
+            }
+        }
+        _ => {}
+    }
+    for c in e.children_mut() {
+        changed |= shrink_inline(c);
+    }
+    changed
+}
+
+/// Applies `optimize-subqueries` to one subquery read as `uses` says; whether it changed.
+fn shrink(q: &mut Query, uses: &Uses) -> bool {
+    if uses.other || uses.first == uses.count {
+        return false;
+    }
+    // Rows it no longer makes must not be writes or errors.
+    let safe = q.ops.iter().all(|op| {
+        !has_subquery(op)
+            && matches!(op, Op::For { .. } | Op::Let { .. } | Op::Filter(_) | Op::Sort(_) | Op::Limit { .. } | Op::Collect(_) | Op::Window { .. } | Op::Return { .. })
+            && !op_expressions(op).into_iter().any(may_fail_hard)
+    });
+    if !safe {
+        return false;
+    }
+    let n = q.ops.len();
+    let one = |e: &Expr, v: u64| matches!(e, Expr::Value(x) if x.as_u64() == Some(v));
+    let already_limited = n >= 2 && matches!(&q.ops[n - 2], Op::Limit { offset, count } if one(offset, 0) && one(count, 1));
+    match q.ops.last_mut() {
+        Some(Op::Return { .. }) if uses.first && !already_limited => {
+            q.ops.insert(n - 1, Op::Limit { offset: Expr::Value(0.into()), count: Expr::Value(1.into()) });
+            true
+        }
+        Some(Op::Return { distinct: false, expr }) if uses.count && !may_fail(expr) && *expr != Expr::Value(true.into()) => {
+            *expr = Expr::Value(true.into());
+            true
+        }
+        _ => false,
+    }
 }

@@ -378,6 +378,8 @@ impl Builder<'_> {
         let items = self.items;
         let scope = self.scope.len();
         let (depth, outer_items) = (self.depth, self.items);
+        // ArangoDB 3.12 always splices subqueries into the plan this way, and says so.
+        self.rule("splice-subqueries");
         self.add("SubqueryStartNode", "LET ( /* subquery begin */".into(), Map::new(), items);
         self.depth += 1;
         let (outer_op, was_in) = (self.op, self.in_subquery);

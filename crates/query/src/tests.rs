@@ -161,8 +161,11 @@ fn random_queries_never_panic() {
         } else {
             let e1 = expr(3, &mut rnd);
             let e2 = expr(2, &mut rnd);
-            match rnd(9) {
+            match rnd(12) {
                 0 => format!("RETURN {e1}"),
+                9 => format!("LET s = (FOR d IN c FILTER {e1} SORT d.value DESC RETURN {e2}) RETURN [FIRST(s), s[0]]"),
+                10 => format!("LET s = (FOR d IN c FILTER {e2} RETURN {e1}) RETURN [LENGTH(s), FIRST(FOR d IN c FILTER {e1} RETURN {e2}), COUNT(FOR d IN c FILTER {e1} RETURN d)]"),
+                11 => format!("FOR d IN c LET a = {e1} FILTER {e2} LET b = {e1} LIMIT 4 RETURN [a, b]"),
                 8 => format!("FOR d IN c FILTER {e1} SORT d.group DESC, d.value LIMIT 1, 4 RETURN [d, {e2}]"),
                 6 => format!("FOR a IN [1, 2, 3] FOR d IN c LET x = {e1} FILTER {e2} FILTER a > 1 SORT d._key LIMIT 5 RETURN [a, d._key, x]"),
                 7 => format!("FOR d IN c LET y = {e2} FILTER {e1} SORT d._key LIMIT 3 RETURN [d.value, y]"),
@@ -270,6 +273,7 @@ fn explain_matches_golden_files() {
         ("no-rules", "FOR doc IN c FILTER doc._key IN ['k001', 'k002'] RETURN doc.value"),
         ("rewrites", "FOR a IN 1..3 FOR d IN c LET unused = a * 2 LET twice = @n * 2 FILTER d._key == CONCAT('k00', a) FILTER a > 1 FILTER true SORT d._key RETURN [d.value, twice]"),
         ("sort-by-key", "FOR d IN c FILTER d.group == 1 SORT d._key LIMIT 3 RETURN d._key"),
+        ("subqueries", "LET low = FIRST(FOR d IN c SORT d.value RETURN d.value) LET ones = (FOR d IN c FILTER d.group == 1 RETURN d) FOR i IN 1..2 LET a = i * low LET b = i * low RETURN [LENGTH(ones), a, b]"),
     ];
     let update = std::env::var("RANGO_UPDATE_GOLDEN").is_ok();
     for (name, text) in cases {
