@@ -102,7 +102,7 @@ const PROPOSALS_QUEUED_MAX: usize = 4096;
 const BATCH_TRANSACTIONS_MAX: usize = 1000;
 /// Log entries replicating at once at most. More than one keeps a writer that arrives while
 /// an entry replicates from waiting a whole round before its own entry starts.
-const ENTRIES_IN_FLIGHT_MAX: usize = 2;
+const ENTRIES_IN_FLIGHT_MAX: usize = 4;
 
 fn http_endpoint(e: &str) -> String {
     e.trim_end_matches('/').replace("tcp://", "http://")
