@@ -103,7 +103,7 @@ struct BenchArgs {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Stack size of the runtime's threads (see where the runtime is built).
-const THREAD_STACK_BYTES: usize = 16 << 20;
+const THREAD_STACK_BYTES: usize = server::QUERY_STACK_BYTES;
 
 fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
     let case = bench::Case::parse(&args.test_case).with_context(|| {

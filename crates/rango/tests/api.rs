@@ -632,6 +632,55 @@ fn aql_cursors_batch_results() {
     assert_eq!(s.post("/_api/cursor", json!({"query": "RETURN 1", "bindVars": {"y": 1}})).error(), (400, 1552));
 }
 
+/// `stream`: the query runs as batches are read, holding about a batch of results.
+#[test]
+fn streaming_cursors_compute_as_they_are_read() {
+    let s = Server::start();
+    // A hundred million results: kept, they pass memoryLimit; streamed, they never exist at once.
+    let huge = "FOR i IN 1..10000 FOR j IN 1..10000 RETURN i * 10000 + j";
+    assert_eq!(s.post("/_api/cursor", json!({"query": huge, "memoryLimit": 1_000_000})).error(), (400, 32));
+    let r = s.post("/_api/cursor", json!({"query": huge, "memoryLimit": 1_000_000, "batchSize": 3, "options": {"stream": true}}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone()), (json!([10001, 10002, 10003]), json!(true)));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
+    assert_eq!((r.body["result"].clone(), r.body["hasMore"].clone()), (json!([10004, 10005, 10006]), json!(true)));
+    // Still running, between batches; deleting the cursor ends it.
+    let running = |s: &Server| s.get("/_api/query/current").body.as_array().map_or(0, |a| a.iter().filter(|q| q["query"] == huge).count());
+    assert_eq!(running(&s), 1);
+    assert_eq!(s.delete(&format!("/_api/cursor/{id}")).status, 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running(&s) > 0 {
+        assert!(std::time::Instant::now() < deadline, "the streaming query did not stop after its cursor was deleted");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Read to the end: every result once, in order, and the statistics last.
+    let mut got = Vec::new();
+    let mut r = s.post("/_api/cursor", json!({"query": "FOR i IN 1..10 RETURN i", "batchSize": 4, "options": {"stream": true}}));
+    loop {
+        got.extend(r.body["result"].as_array().unwrap().iter().cloned());
+        if r.body["hasMore"] != true {
+            break;
+        }
+        r = s.put(&format!("/_api/cursor/{}", r.body["id"].as_str().unwrap()), json!({}));
+    }
+    assert_eq!(got, (1..=10).map(|i| json!(i)).collect::<Vec<_>>());
+    assert_eq!(r.body["extra"]["stats"]["scannedFull"], 0);
+    // An error met on the way ends the cursor with it.
+    let r = s.post("/_api/cursor", json!({"query": "FOR i IN 1..100 RETURN i == 50 ? FAIL('fifty') : i", "batchSize": 10, "options": {"stream": true}}));
+    assert_eq!(r.body["result"].as_array().map(Vec::len), Some(10));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let mut failed = None;
+    for _ in 0..10 {
+        let r = s.put(&format!("/_api/cursor/{id}"), json!({}));
+        if r.status != 200 {
+            failed = Some(r.error());
+            break;
+        }
+    }
+    assert_eq!(failed, Some((400, 1569)));
+}
+
 #[test]
 fn indexes_every_collection_has_are_listed() {
     let s = Server::start();

@@ -65,7 +65,13 @@ pub struct Ctx {
     pub queries: api::query::Queries,
     pub query_cache: api::query_cache::QueryCache,
     pub metrics: api::admin::Metrics,
+    /// This context itself, for work that outlives a request (a streaming cursor's query).
+    pub me: std::sync::Weak<Ctx>,
 }
+
+/// Stack size of every thread that runs queries: expression trees up to the parser's depth
+/// limit recurse deeply.
+pub const QUERY_STACK_BYTES: usize = 16 << 20;
 
 /// Slow password checks (PBKDF2) running at once; the rest wait their turn.
 pub const SLOW_AUTH_CONCURRENT_MAX: usize = 2;
@@ -120,7 +126,8 @@ pub async fn start(
         }
         None => None,
     };
-    let ctx = Arc::new(Ctx {
+    let ctx = Arc::new_cyclic(|me| Ctx {
+        me: me.clone(),
         store,
         auth,
         users,

@@ -40,7 +40,23 @@ pub struct Cursor {
     allow_retry: bool,
     /// The results came from the query results cache.
     cached: bool,
+    /// With `stream`: where the query, still running on a thread of its own, hands its
+    /// results over as batches are asked for.
+    stream: Option<std::sync::mpsc::Receiver<Streamed>>,
 }
+
+/// What a streaming query hands its cursor: results, then how it ended (the cursor's `extra`).
+enum Streamed {
+    Row(Json),
+    Done(Result<Value>),
+}
+
+/// Streaming cursors whose queries run at once; past this, a `stream` query runs to the end
+/// before its first batch, as other queries do.
+const STREAMS_MAX: usize = 64;
+
+/// Streaming queries running now.
+static STREAMS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 #[derive(Default)]
 pub struct Cursors {
@@ -159,6 +175,27 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let (reads, writes) = query::collections_used(&parsed, &binds);
     let cacheable = writes.is_empty() && opts.profile == 0 && !opts.full_count && ctx.query_cache.wanted(&body, &options, &text, &reads);
     let fingerprint = if cacheable { query_cache::fingerprint(ctx, &db, &reads) } else { None };
+    // `stream`: the query runs on a thread of its own, handing results over as batches are
+    // asked for, so it holds only about a batch of them.
+    if options["stream"] == true && opts.profile == 0 {
+        if let Some(stream) = start_stream(ctx, req, &db, &text, &parsed, &binds, &opts, started, batch_size, ttl) {
+            let cursor = Cursor {
+                db: req.db.clone(),
+                user: req.user.clone(),
+                rest: VecDeque::new(),
+                batch_size,
+                ttl: Duration::from_secs_f64(ttl),
+                expires: Instant::now(),
+                count: None,
+                extra: json!({"warnings": []}),
+                last_batch: (0, Vec::new()),
+                allow_retry: options["allowRetry"] == true,
+                cached: false,
+                stream: Some(stream),
+            };
+            return answer(ctx, cursor, None, 201);
+        }
+    }
     let mut cached = false;
     // Results are kept as JSON text from the moment they are made: much smaller than values.
     let mut results: Vec<Json> = Vec::new();
@@ -220,8 +257,94 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         last_batch: (0, Vec::new()),
         allow_retry: options["allowRetry"] == true,
         cached,
+        stream: None,
     };
     answer(ctx, cursor, None, 201)
+}
+
+/// Starts a streaming query on a thread of its own; `None` when too many run already (or no
+/// thread can be started): then it runs as any other query.
+#[allow(clippy::too_many_arguments)]
+fn start_stream(
+    ctx: &Ctx,
+    req: &Req,
+    db: &Arc<docstore::Database>,
+    text: &str,
+    parsed: &Arc<aql::query::Query>,
+    binds: &Map<String, Value>,
+    opts: &query::Options,
+    started: Instant,
+    batch_size: usize,
+    ttl: f64,
+) -> Option<std::sync::mpsc::Receiver<Streamed>> {
+    use std::sync::atomic::Ordering;
+    let ctx = ctx.me.upgrade()?;
+    if STREAMS.fetch_add(1, Ordering::Relaxed) >= STREAMS_MAX {
+        STREAMS.fetch_sub(1, Ordering::Relaxed);
+        return None;
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(batch_size.min(100_000));
+    let (db, text, parsed, binds, mut opts, user) = (db.clone(), text.to_string(), parsed.clone(), binds.clone(), opts.clone(), req.user.clone());
+    let idle_max = Duration::from_secs_f64(ttl);
+    let spawned = std::thread::Builder::new().name("rango-stream".into()).stack_size(crate::QUERY_STACK_BYTES).spawn(move || {
+        let ticket = ctx.queries.start(db.name(), user.as_deref(), &text, &binds);
+        opts.kill = Some(ticket.kill.clone());
+        let out = query::execute_into(&ctx.store, &db, &text, &parsed, &binds, &opts, started, &mut |v| {
+            let json = serde_json::value::to_raw_value(&v).map_err(|e| err!(errors::ERROR_INTERNAL, "cannot write a result: {e}"))?;
+            hand_over(&tx, Streamed::Row(json), idle_max)?;
+            // Handed over, not kept: it does not count toward memoryLimit.
+            Ok(0)
+        });
+        ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
+        let _ = hand_over(&tx, Streamed::Done(out.map(|o| extra_json(&o))), idle_max);
+        STREAMS.fetch_sub(1, Ordering::Relaxed);
+    });
+    if spawned.is_err() {
+        STREAMS.fetch_sub(1, Ordering::Relaxed);
+        return None;
+    }
+    Some(rx)
+}
+
+/// Hands one message to a streaming cursor, waiting while it holds a batch nobody asked for
+/// yet. Fails when the cursor is gone (deleted, or swept after its ttl), or when nobody asked
+/// for a batch within the ttl: the query then ends, its writes taken back.
+fn hand_over(tx: &std::sync::mpsc::SyncSender<Streamed>, mut msg: Streamed, idle_max: Duration) -> Result<()> {
+    let mut waiting_since = None;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match tx.try_send(msg) {
+            Ok(()) => return Ok(()),
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: its cursor was deleted or expired")),
+            Err(std::sync::mpsc::TrySendError::Full(m)) => {
+                msg = m;
+                if waiting_since.get_or_insert_with(Instant::now).elapsed() > idle_max {
+                    return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: its cursor was not read within its ttl"));
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Takes results from a streaming query until the cursor holds one more than a batch (so it
+/// knows whether more follow) or the query has ended.
+fn fill(c: &mut Cursor) -> Result<()> {
+    let Some(rx) = c.stream.take() else { return Ok(()) };
+    while c.rest.len() <= c.batch_size {
+        match rx.recv() {
+            Ok(Streamed::Row(json)) => c.rest.push_back(json),
+            Ok(Streamed::Done(Ok(extra))) => {
+                c.extra = extra;
+                return Ok(());
+            }
+            Ok(Streamed::Done(Err(e))) => return Err(e),
+            Err(_) => return Err(err!(errors::ERROR_INTERNAL, "the streaming query ended without an answer")),
+        }
+    }
+    c.stream = Some(rx);
+    Ok(())
 }
 
 impl Cursor {
@@ -256,6 +379,7 @@ fn batch_body(status: u16, result: &[Json], mut fields: Map<String, Value>) -> R
 
 /// Hands out the next batch; keeps the cursor if more remain.
 fn answer(ctx: &Ctx, mut c: Cursor, id: Option<u64>, status: u16) -> Result<Resp> {
+    fill(&mut c)?;
     let batch: Vec<Json> = c.rest.drain(..c.batch_size.min(c.rest.len())).collect();
     let has_more = !c.rest.is_empty();
     let mut m = c.fields();
