@@ -553,14 +553,19 @@ struct Prepared {
 impl Store {
     /// Reads one document.
     pub fn get_document(&self, col: &Collection, key: &str) -> Result<Option<StoredDoc>> {
-        let raw = self.engine.get(Space::Documents, &keys::document(col.shard.id, key)).map_err(storage_err)?;
+        self.get_document_at(col, key, None)
+    }
+
+    /// [`Self::get_document`] as of `snapshot`.
+    pub fn get_document_at(&self, col: &Collection, key: &str, snapshot: Option<&storage::Snapshot>) -> Result<Option<StoredDoc>> {
+        let raw = self.engine.get_at(Space::Documents, &keys::document(col.shard.id, key), snapshot).map_err(storage_err)?;
         raw.map(StoredDoc::decode).transpose()
     }
 
-    /// Reads many documents, in the order of `keys`.
-    pub fn get_documents(&self, col: &Collection, doc_keys: &[&str]) -> Result<Vec<Option<StoredDoc>>> {
+    /// Reads many documents, in the order of `keys`, as of `snapshot` when given.
+    pub fn get_documents(&self, col: &Collection, doc_keys: &[&str], snapshot: Option<&storage::Snapshot>) -> Result<Vec<Option<StoredDoc>>> {
         let ks: Vec<Vec<u8>> = doc_keys.iter().map(|k| keys::document(col.shard.id, k)).collect();
-        let raws = self.engine.multi_get(Space::Documents, &ks).map_err(storage_err)?;
+        let raws = self.engine.multi_get_at(Space::Documents, &ks, snapshot).map_err(storage_err)?;
         raws.into_iter().map(|r| r.map(StoredDoc::decode).transpose()).collect()
     }
 
@@ -584,8 +589,8 @@ impl Store {
 
     /// Calls `f` with each document's key and JSON in key order, lent from the storage engine
     /// without copying, until it returns false.
-    pub fn scan_raw(&self, col: &Collection, f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
-        self.scan_raw_range(col, &ScanRange::whole(), None, f)
+    pub fn scan_raw(&self, col: &Collection, snapshot: Option<&storage::Snapshot>, f: impl FnMut(&str, RawDoc) -> bool) -> Result<()> {
+        self.scan_raw_range(col, &ScanRange::whole(), snapshot, f)
     }
 
     /// The collection's key range cut into about `parts` ranges holding similar amounts of
@@ -626,13 +631,13 @@ impl Store {
 
     /// Edges of `vertex` in the given directions, from the edge index, as `(key, document)`
     /// pairs. An edge that matches in both directions (a self-loop) comes once.
-    pub fn edges(&self, col: &Collection, vertex: &str, dirs: &[Direction]) -> Result<Vec<(String, StoredDoc)>> {
+    pub fn edges(&self, col: &Collection, vertex: &str, dirs: &[Direction], snapshot: Option<&storage::Snapshot>) -> Result<Vec<(String, StoredDoc)>> {
         let mut ks: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for &dir in dirs {
             let prefix = keys::edge_prefix(col.shard.id, dir, vertex);
             self.engine
-                .scan_prefix(Space::Indexes, &prefix, None, |k, _| {
+                .scan_range(Space::Indexes, &prefix, None, None, snapshot, |k, _| {
                     let key = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
                     if seen.insert(key.clone()) {
                         ks.push(key);
@@ -642,7 +647,7 @@ impl Store {
                 .map_err(storage_err)?;
         }
         let refs: Vec<&str> = ks.iter().map(String::as_str).collect();
-        let docs = self.get_documents(col, &refs)?;
+        let docs = self.get_documents(col, &refs, snapshot)?;
         Ok(ks.into_iter().zip(docs).filter_map(|(k, d)| d.map(|d| (k, d))).collect())
     }
 
@@ -674,7 +679,7 @@ impl Store {
 
         let shard = col.shard.id;
         let doc_keys: Vec<&str> = prepared.iter().flatten().map(|p| p.key.as_str()).collect();
-        let mut stored = if opts.truncate_first { vec![None; doc_keys.len()] } else { self.get_documents(col, &doc_keys)? }.into_iter();
+        let mut stored = if opts.truncate_first { vec![None; doc_keys.len()] } else { self.get_documents(col, &doc_keys, None)? }.into_iter();
         // Documents written earlier in this batch, by key (None: removed).
         let mut pending: HashMap<String, Option<StoredDoc>> = HashMap::new();
         let mut batch = Batch::default();

@@ -351,6 +351,11 @@ impl Store {
         self.read_counter(&keys::shard_count(col.shard.id))
     }
 
+    /// [`Self::count`] as of `snapshot`.
+    pub fn count_at(&self, col: &Collection, snapshot: &storage::Snapshot) -> Result<u64> {
+        Ok(self.engine.get_at(Space::Meta, &keys::shard_count(col.shard.id), Some(snapshot)).map_err(storage_err)?.as_deref().map_or(0, counter_value))
+    }
+
     /// The collection's revision: the highest `_rev` written to it, 0 if none.
     pub fn revision(&self, col: &Collection) -> Result<u64> {
         self.read_counter(&keys::shard_revision(col.shard.id))

@@ -19,7 +19,7 @@ use aql::eval::{eval, Env};
 use aql::query::{parse_query, Collect, Op};
 pub use aql::query::Query;
 use aql::value::{compare, truthy, type_name};
-use docstore::{Collection, Database, OverwriteMode, Store, WriteItem, WriteKind, WriteOptions};
+use docstore::{Collection, Database, OverwriteMode, Snapshot, Store, WriteItem, WriteKind, WriteOptions};
 use errors::{err, ArangoError, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, ERROR_QUERY_BIND_PARAMETER_MISSING,
     ERROR_QUERY_BIND_PARAMETER_UNDECLARED, ERROR_QUERY_BIND_PARAMETER_TYPE, ERROR_RESOURCE_LIMIT};
 use serde_json::{json, Map, Value};
@@ -316,7 +316,8 @@ pub fn execute_into(
     let mut query = query.clone();
     optimize::optimize(&mut query, opts);
     let query = &query;
-    let mut ex = Executor::new(store, db, binds, opts.clone(), started);
+    let snapshot = store.snapshot();
+    let mut ex = Executor::new(store, &snapshot, db, binds, opts.clone(), started);
     if opts.profile >= 2 {
         ex.op_profile = vec![plan::OpProfile::default(); query.ops.len()];
     }
@@ -461,6 +462,10 @@ fn check_binds(text: &str, binds: &Map<String, Value>) -> Result<()> {
 
 struct Executor<'a> {
     store: &'a Store,
+    /// What the query reads: the state of the database when the query started, except in
+    /// collections the query itself has written to (see [`Written`]).
+    snapshot: &'a Snapshot<'a>,
+    written: Arc<Written>,
     db: &'a Database,
     binds: &'a Map<String, Value>,
     stats: Stats,
@@ -491,6 +496,9 @@ struct Executor<'a> {
 /// The database as AQL functions read it, with the caller's access checked.
 struct DbAccess<'a> {
     store: &'a Store,
+    /// What reads see: the query's snapshot, except in collections it wrote to.
+    snapshot: Option<&'a Snapshot<'a>>,
+    written: Option<&'a Written>,
     db: &'a Database,
     opts: &'a Options,
 }
@@ -502,6 +510,31 @@ impl DbAccess<'_> {
             return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: no read access to collection '{name}'").status(403));
         }
         Ok(col)
+    }
+}
+
+impl DbAccess<'_> {
+    /// What a read of `col` sees (see [`Written`]).
+    fn view(&self, col: &Collection) -> Option<&Snapshot<'_>> {
+        self.snapshot.filter(|_| !self.written.is_some_and(|w| w.has(col)))
+    }
+}
+
+/// The collections (shards) a query has written to. A query reads the snapshot taken when it
+/// started, so concurrent writers do not show through; a collection it has written to itself
+/// is read as it is now, so that the query sees its own writes (`DOCUMENT` after `INSERT`,
+/// `UPSERT` after an earlier row's insert), as in ArangoDB, where a query reads its own
+/// transaction.
+#[derive(Default)]
+struct Written(std::sync::Mutex<HashSet<u64>>);
+
+impl Written {
+    fn add(&self, col: &Collection) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(col.id());
+    }
+
+    fn has(&self, col: &Collection) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(&col.id())
     }
 }
 
@@ -517,19 +550,22 @@ impl aql::eval::Database for DbAccess<'_> {
             Err(e) if e.code == ERROR_ARANGO_DATA_SOURCE_NOT_FOUND => return Ok(None),
             Err(e) => return Err(e),
         };
-        self.store.get_document(&col, key)?.map(|d| d.to_value(&col.name(), key)).transpose()
+        self.store.get_document_at(&col, key, self.view(&col))?.map(|d| d.to_value(&col.name(), key)).transpose()
     }
 
     fn count(&self, collection: &str) -> Result<u64> {
         let col = self.readable(collection)?;
-        self.store.count(&col)
+        match self.view(&col) {
+            Some(s) => self.store.count_at(&col, s),
+            None => self.store.count(&col),
+        }
     }
 
     fn documents(&self, collection: &str) -> Result<Vec<Value>> {
         let col = self.readable(collection)?;
         let name = col.name();
         let (mut out, mut bytes, mut failure) = (Vec::new(), 0usize, None);
-        self.store.scan_raw(&col, |key, doc| match doc.to_value(&name, key) {
+        self.store.scan_raw(&col, self.view(&col), |key, doc| match doc.to_value(&name, key) {
             Ok(v) => {
                 bytes += approx_bytes(&v);
                 out.push(v);
@@ -628,9 +664,11 @@ struct Group {
 }
 
 impl<'a> Executor<'a> {
-    fn new(store: &'a Store, db: &'a Database, binds: &'a Map<String, Value>, opts: Options, started: Instant) -> Executor<'a> {
+    fn new(store: &'a Store, snapshot: &'a Snapshot<'a>, db: &'a Database, binds: &'a Map<String, Value>, opts: Options, started: Instant) -> Executor<'a> {
         Executor {
             store,
+            snapshot,
+            written: Arc::default(),
             db,
             binds,
             stats: Stats::default(),
@@ -657,6 +695,8 @@ impl<'a> Executor<'a> {
     /// of a row.
     fn eval_with(&mut self, e: &Expr, row: &Row, pending: Option<(&str, &Value)>) -> Result<Value> {
         let store = self.store;
+        let snapshot = self.snapshot;
+        let written = &self.written;
         let db = self.db;
         let binds = self.binds;
         let opts = &self.opts;
@@ -665,7 +705,8 @@ impl<'a> Executor<'a> {
         let sub_undo = std::cell::RefCell::new(Vec::new());
         let sub_warnings = std::cell::RefCell::new(Vec::new());
         let run_sub = |q: &Query, vars: &[(String, Value)]| -> Result<Value> {
-            let mut ex = Executor::new(store, db, binds, opts.clone(), started);
+            let mut ex = Executor::new(store, snapshot, db, binds, opts.clone(), started);
+            ex.written = written.clone();
             let mut out = Vec::new();
             let ran = ex.run_query(q, vars.to_vec(), &mut |v| {
                 out.push(v);
@@ -678,7 +719,7 @@ impl<'a> Executor<'a> {
             sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
         };
-        let access = DbAccess { store, db, opts };
+        let access = DbAccess { store, snapshot: Some(snapshot), written: Some(written), db, opts };
         let mut env = Env::new(binds);
         env.vars = row;
         env.kill = opts.kill.as_deref();
@@ -1229,6 +1270,7 @@ impl<'a> Executor<'a> {
                 Ok(w) => {
                     if !w.ignored {
                         self.undo.push(Undo { col: col.clone(), key: w.key.clone(), rev: w.rev, old: w.old.clone(), removed: kind == WriteKind::Remove });
+                        self.written.add(&col);
                     }
                     self.stats.writes_executed += u64::from(!w.ignored);
                     r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
@@ -1287,6 +1329,7 @@ impl<'a> Executor<'a> {
             match results.pop() {
                 Some(Ok(w)) => {
                     self.undo.push(Undo { col: col.clone(), key: w.key.clone(), rev: w.rev, old: w.old.clone(), removed: false });
+                    self.written.add(&col);
                     self.stats.writes_executed += 1;
                     r.push(("NEW".into(), w.new.unwrap_or(Value::Null)));
                     r.push(("OLD".into(), found.unwrap_or(Value::Null)));
@@ -1303,14 +1346,14 @@ impl<'a> Executor<'a> {
     fn find_matching(&mut self, col: &Collection, wanted: &Map<String, Value>) -> Result<Option<Value>> {
         // A `_key` in the search is a point lookup.
         if let Some(Value::String(k)) = wanted.get("_key") {
-            let doc = self.store.get_document(col, k)?.map(|d| d.to_value(&col.name(), k)).transpose()?;
+            let doc = self.store.get_document_at(col, k, self.view(col))?.map(|d| d.to_value(&col.name(), k)).transpose()?;
             self.stats.scanned_index += 1;
             return Ok(doc.filter(|d| wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq()))));
         }
         let name = col.name();
         let mut found = Ok(None);
         let mut scanned = 0;
-        self.store.scan_raw(col, |key, doc| {
+        self.store.scan_raw(col, self.view(col), |key, doc| {
             scanned += 1;
             found = doc.to_value(&name, key).map(|d| wanted.iter().all(|(a, v)| d.get(a).is_some_and(|x| compare(x, v).is_eq())).then_some(d));
             matches!(found, Ok(None))
@@ -1361,10 +1404,19 @@ impl<'a> Executor<'a> {
         let top = if prune.is_none() || inside.is_some() { self.scan_top(ops, next, var) } else { None };
         let opts = self.opts.clone();
         let name = col.name();
-        let snapshot = self.store.snapshot();
+        let written = self.written.clone();
+        // A collection the query wrote to is read as it is now, in one state for all pieces.
+        let now;
+        let snapshot = match self.view(col) {
+            Some(s) => s,
+            None => {
+                now = self.store.snapshot();
+                &now
+            }
+        };
         let scan = scan::Scan {
             store: self.store,
-            snapshot: &snapshot,
+            snapshot,
             col,
             name: &name,
             attrs: projection.map(|p| &p.attrs[..]),
@@ -1374,7 +1426,7 @@ impl<'a> Executor<'a> {
             var,
             row,
             binds: self.binds,
-            access: DbAccess { store: self.store, db: self.db, opts: &opts },
+            access: DbAccess { store: self.store, snapshot: Some(self.snapshot), written: Some(&written), db: self.db, opts: &opts },
             kill: opts.kill.as_deref(),
             deadline: opts.max_runtime.map(|d| self.started + d),
             max_runtime_s: opts.max_runtime.map_or(0.0, |d| d.as_secs_f64()),
@@ -1440,6 +1492,11 @@ impl<'a> Executor<'a> {
         p
     }
 
+    /// What a read of `col` sees (see [`Written`]).
+    fn view(&self, col: &Collection) -> Option<&'a Snapshot<'a>> {
+        Some(self.snapshot).filter(|_| !self.written.has(col))
+    }
+
     /// Whether a document read by an earlier loop is fetched whole at operation `i`.
     fn fetched_at(&self, i: usize) -> bool {
         self.materialize.iter().any(|(at, ..)| *at == i)
@@ -1496,7 +1553,7 @@ impl<'a> Executor<'a> {
             let Some((_, value)) = row.iter_mut().rev().find(|(n, _)| n == var) else { continue };
             let Some(key) = value.get("_key").and_then(Value::as_str).map(str::to_string) else { continue };
             // A document the query removed meanwhile stays as it was read.
-            if let Some(doc) = self.store.get_document(col, &key)? {
+            if let Some(doc) = self.store.get_document_at(col, &key, self.view(col))? {
                 *value = doc.to_value(&col.name(), &key)?;
             }
         }
@@ -1510,7 +1567,7 @@ impl<'a> Executor<'a> {
             (_, true) => Vec::new(),
             // One key: a single point lookup.
             (Value::String(key), false) if access.attribute == "_key" => {
-                return Ok(self.store.get_document(col, &key)?.map(|d| (key, d)).into_iter().collect());
+                return Ok(self.store.get_document_at(col, &key, self.view(col))?.map(|d| (key, d)).into_iter().collect());
             }
             (v, false) => vec![v],
         };
@@ -1525,14 +1582,14 @@ impl<'a> Executor<'a> {
                     .iter()
                     .filter_map(|w| if access.attribute == "_id" { w.strip_prefix(&prefix) } else { Some(w.as_str()) })
                     .collect();
-                let docs = self.store.get_documents(col, &keys)?;
+                let docs = self.store.get_documents(col, &keys, self.view(col))?;
                 Ok(keys.into_iter().zip(docs).filter_map(|(k, d)| d.map(|d| (k.to_string(), d))).collect())
             }
             _ => {
                 let dir = if access.attribute == "_from" { docstore::keys::Direction::Out } else { docstore::keys::Direction::In };
                 let mut found = Vec::new();
                 for vertex in &wanted {
-                    found.extend(self.store.edges(col, vertex, &[dir])?);
+                    found.extend(self.store.edges(col, vertex, &[dir], self.view(col))?);
                 }
                 Ok(found)
             }
@@ -1550,7 +1607,7 @@ impl<'a> Executor<'a> {
         };
         // The access check before the query ran covers every collection it names; this one
         // guards against a name that turned out to mean a collection only at run time.
-        DbAccess { store: self.store, db: self.db, opts: &self.opts }.readable(&name).map(Some)
+        DbAccess { store: self.store, snapshot: None, written: None, db: self.db, opts: &self.opts }.readable(&name).map(Some)
     }
 }
 

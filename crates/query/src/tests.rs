@@ -587,3 +587,25 @@ fn parallel_scans_match_single_threaded_ones() {
     let explained = crate::explain(&s, &db, queries[0], &aql::query::parse_query(queries[0]).unwrap(), &Map::new(), &Options { scan_threads: 2, ..Options::default() }).unwrap();
     assert!(explained.rules.contains(&"parallel-scan"), "{:?}", explained.rules);
 }
+
+/// A query reads the database as it was when it started: writes made meanwhile by others do
+/// not show, in any way of reading. Its own writes do.
+#[test]
+fn queries_read_one_snapshot_and_their_own_writes() {
+    let (_d, s) = setup();
+    let db = s.database("_system").unwrap();
+    let col = db.collection("c").unwrap();
+    let text = "LET before = [LENGTH(c), COUNT(FOR d IN c RETURN 1)] LET pause = SLEEP(0.4) \
+                RETURN [before, LENGTH(c), COUNT(FOR d IN c RETURN 1), DOCUMENT(c, 'late') != null, LENGTH(FOR d IN c FILTER d._key == 'late' RETURN d)]";
+    let out = std::thread::scope(|scope| {
+        let query = scope.spawn(|| run(&s, &db, text, &Map::new(), &Options::default()));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let item = docstore::WriteItem { body: json!({"_key": "late"}), key: None, if_match: None };
+        s.write_documents(&col, docstore::WriteKind::Insert(docstore::OverwriteMode::Conflict), vec![item], &Default::default()).unwrap();
+        query.join().unwrap().unwrap()
+    });
+    assert_eq!(out.results, [json!([[100, 100], 100, 100, false, 0])]);
+    // Its own writes it sees.
+    let r = q(&s, "LET w = (INSERT {_key: 'mine'} INTO c RETURN 1) RETURN [DOCUMENT(c, 'mine')._key, LENGTH(c)]", json!({}));
+    assert_eq!(r, [json!(["mine", 102])]);
+}

@@ -111,14 +111,24 @@ impl Engine {
     }
 
     pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.db.get_cf(self.cf(space), key)?)
+        self.get_at(space, key, None)
+    }
+
+    /// [`Self::get`] as of `snapshot`.
+    pub fn get_at(&self, space: Space, key: &[u8], snapshot: Option<&Snapshot>) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf_opt(self.cf(space), key, &read_options(snapshot))?)
     }
 
     /// Reads many keys of one space at once, in the order given.
     pub fn multi_get(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.multi_get_at(space, keys, None)
+    }
+
+    /// [`Self::multi_get`] as of `snapshot`.
+    pub fn multi_get_at(&self, space: Space, keys: &[Vec<u8>], snapshot: Option<&Snapshot>) -> Result<Vec<Option<Vec<u8>>>> {
         let cf = self.cf(space);
         self.db
-            .multi_get_cf(keys.iter().map(|k| (cf, k.as_slice())))
+            .multi_get_cf_opt(keys.iter().map(|k| (cf, k.as_slice())), &read_options(snapshot))
             .into_iter()
             .map(|r| r.map_err(StorageError::from))
             .collect()
@@ -169,10 +179,7 @@ impl Engine {
         snapshot: Option<&Snapshot>,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
-        let mut ro = ReadOptions::default();
-        if let Some(s) = snapshot {
-            ro.set_snapshot(&s.0);
-        }
+        let mut ro = read_options(snapshot);
         match (end, prefix_successor(prefix)) {
             (Some(end), Some(after)) => ro.set_iterate_upper_bound(end.min(&after).to_vec()),
             (Some(end), None) => ro.set_iterate_upper_bound(end.to_vec()),
@@ -283,6 +290,15 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Read options that read as of `snapshot`, or the latest state without one.
+fn read_options(snapshot: Option<&Snapshot>) -> ReadOptions {
+    let mut ro = ReadOptions::default();
+    if let Some(s) = snapshot {
+        ro.set_snapshot(&s.0);
+    }
+    ro
 }
 
 /// The smallest key greater than every key starting with `prefix`, if there is one.

@@ -263,7 +263,7 @@ fn get_many(ctx: &Ctx, req: &Req) -> Result<Resp> {
         })
         .collect();
     let refs: Vec<&str> = keys.iter().map(|k| k.as_deref().unwrap_or("")).collect();
-    let docs = ctx.store.get_documents(&col, &refs)?;
+    let docs = ctx.store.get_documents(&col, &refs, None)?;
     let mut codes: BTreeMap<i32, u64> = BTreeMap::new();
     let mut out = b"[".to_vec();
     for (i, ((key, doc), sel)) in keys.iter().zip(docs).zip(&selectors).enumerate() {
@@ -306,7 +306,7 @@ pub fn edges(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         other => return Err(err!(ERROR_HTTP_BAD_PARAMETER, "<direction> must by any, in, or out, not: {other}")),
     };
     let name = col.name();
-    let found = ctx.store.edges(&col, vertex, dirs)?;
+    let found = ctx.store.edges(&col, vertex, dirs, None)?;
     let mut out = b"{\"edges\":[".to_vec();
     for (i, (key, doc)) in found.iter().enumerate() {
         if i > 0 {
