@@ -1455,7 +1455,9 @@ impl<'a> Executor<'a> {
             return None;
         }
         let keep = self.sort_bound(ops, next)?;
-        (keep <= SCAN_TOP_MAX).then_some(scan::Top { keys, keep })
+        // Each range may hold its rows at once, and about three ranges per thread are held.
+        let bytes_max = self.opts.memory_limit_bytes / (3 * self.opts.scan_threads.max(1));
+        (keep <= SCAN_TOP_MAX).then_some(scan::Top { keys, keep, bytes_max })
     }
 
     /// How many threads a full scan of `col` uses (`parallel-scan`): one, unless the

@@ -254,6 +254,10 @@ fn reuse_calculations(ops: &mut [Op]) -> bool {
         }
         let mut earlier = None;
         for j in (0..i).rev() {
+            // A subquery in between may write what the expression reads.
+            if has_subquery(&ops[j]) && !matches!(&ops[j], Op::Let { expr: e, .. } if e == expr) {
+                break;
+            }
             match &ops[j] {
                 Op::Let { var, expr: e } if e == expr => {
                     earlier = Some(var.clone());
@@ -321,9 +325,26 @@ fn classify(e: &Expr, var: &str, uses: &mut Uses) {
         },
         Expr::Index(base, index) if is_var(base) && is_zero(index) => uses.first = true,
         Expr::Var(v) if v == var => uses.other = true,
-        Expr::Subquery(_) if variables(e).contains(var) => uses.other = true,
+        // A subquery's rows start with the outer row: a COLLECT … INTO or KEEP in it may take
+        // the variable without naming it.
+        Expr::Subquery(q) if variables(e).contains(var) || collects_rows(q) => uses.other = true,
         e => e.children().into_iter().for_each(|c| classify(c, var, uses)),
     }
+}
+
+/// Whether `q`, or a subquery in it, has a COLLECT … INTO without an expression or a KEEP,
+/// which take the variables of the rows they collect.
+fn collects_rows(q: &Query) -> bool {
+    fn in_expr(e: &Expr) -> bool {
+        match e {
+            Expr::Subquery(q) => collects_rows(q),
+            e => e.children().into_iter().any(in_expr),
+        }
+    }
+    q.ops.iter().any(|op| {
+        matches!(op, Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty())
+            || op_expressions(op).into_iter().any(in_expr)
+    })
 }
 
 fn is_zero(e: &Expr) -> bool {

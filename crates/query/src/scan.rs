@@ -76,6 +76,9 @@ pub(crate) struct Scan<'s> {
 pub(crate) struct Top<'s> {
     pub keys: &'s [(Expr, bool)],
     pub keep: usize,
+    /// Bytes a range may hold for it (the query's memoryLimit shared among the ranges that
+    /// can be held at once).
+    pub bytes_max: usize,
 }
 
 /// The rows a range keeps for [`Top`]: a buffer trimmed to the best `keep` when it is twice
@@ -86,6 +89,8 @@ struct Kept<'t> {
     rows: Vec<(Vec<Value>, u64, String, Value)>,
     arrived: u64,
     worst: Option<Vec<Value>>,
+    /// Approximate bytes the rows hold.
+    bytes: usize,
 }
 
 impl<'t> Kept<'t> {
@@ -93,15 +98,21 @@ impl<'t> Kept<'t> {
         crate::sort_order(self.top.keys, &a.0, &b.0).then(a.1.cmp(&b.1))
     }
 
-    fn offer(&mut self, keys: Vec<Value>, key: &str, doc: Cow<Value>) {
+    fn offer(&mut self, keys: Vec<Value>, key: &str, doc: Cow<Value>) -> Result<()> {
         self.arrived += 1;
         if self.top.keep == 0 || self.worst.as_ref().is_some_and(|w| crate::sort_order(self.top.keys, &keys, w).is_ge()) {
-            return;
+            return Ok(());
         }
-        self.rows.push((keys, self.arrived, key.to_string(), doc.into_owned()));
+        let doc = doc.into_owned();
+        self.bytes += approx_bytes(&doc) + keys.iter().map(approx_bytes).sum::<usize>() + key.len();
+        self.rows.push((keys, self.arrived, key.to_string(), doc));
         if self.rows.len() >= self.top.keep.max(64) * 2 {
             self.trim();
         }
+        if self.bytes > self.top.bytes_max {
+            return Err(err!(errors::ERROR_RESOURCE_LIMIT, "query would use more than its memoryLimit to sort"));
+        }
+        Ok(())
     }
 
     fn trim(&mut self) {
@@ -111,6 +122,7 @@ impl<'t> Kept<'t> {
             rows.select_nth_unstable_by(keep - 1, |a, b| self.order(a, b));
             rows.truncate(keep);
             self.worst = rows.iter().max_by(|a, b| self.order(a, b)).map(|r| r.0.clone());
+            self.bytes = rows.iter().map(|(k, _, key, d)| approx_bytes(d) + k.iter().map(approx_bytes).sum::<usize>() + key.len()).sum();
             self.rows = rows;
         }
     }
@@ -189,11 +201,10 @@ impl Scan<'_> {
                     .stack_size(HELPER_STACK_BYTES)
                     .spawn_scoped(s, || self.help(&ranges, &queue, &changed, &stop, window));
             }
-            let outcome = self.consume(&ranges, &queue, &changed, &stop, window, counts, &mut f);
-            stop.store(true, Ordering::Relaxed);
-            lock(&queue).stop = true;
-            changed.notify_all();
-            outcome
+            // Helpers stop when the query's thread is done, also when it unwinds from a panic:
+            // otherwise they would wait for it forever, and so would this scope.
+            let _stop = StopHelpers { stop: &stop, queue: &queue, changed: &changed };
+            self.consume(&ranges, &queue, &changed, &stop, window, counts, &mut f)
         })
     }
 
@@ -221,9 +232,7 @@ impl Scan<'_> {
                 drop(q);
                 changed.notify_all();
                 let Piece { docs, marks, counts: mut read, error, rest } = piece;
-                if let Some(e) = error {
-                    return Err(e);
-                }
+                // What passed before an error goes on first: a LIMIT may be met before it.
                 for (doc, mark) in docs.into_iter().zip(marks) {
                     if !f(Cow::Owned(doc))? {
                         read.warnings.truncate(mark.warnings);
@@ -232,6 +241,9 @@ impl Scan<'_> {
                     }
                 }
                 counts.add(read);
+                if let Some(e) = error {
+                    return Err(e);
+                }
                 if let Some(rest) = rest {
                     if !self.range(&rest, counts, stop, &mut *f)? {
                         return Ok(false);
@@ -329,11 +341,11 @@ impl Scan<'_> {
         f: Sink,
     ) -> Result<bool> {
         let Some(top) = &self.top else { return self.read(range, counts, stop, f) };
-        let mut kept = Kept { top, rows: Vec::new(), arrived: 0, worst: None };
+        let mut kept = Kept { top, rows: Vec::new(), arrived: 0, worst: None, bytes: 0 };
         let read = self.read(range, counts, stop, &mut |key, doc, _| {
             let mut env = self.env(&doc);
             let keys = top.keys.iter().map(|(e, _)| eval(e, &mut env)).collect::<Result<Vec<Value>>>()?;
-            kept.offer(keys, key, doc);
+            kept.offer(keys, key, doc)?;
             Ok(true)
         })?;
         if !read {
@@ -412,6 +424,21 @@ impl Scan<'_> {
             return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", self.max_runtime_s));
         }
         Ok(!stop.load(Ordering::Relaxed))
+    }
+}
+
+/// Tells the helpers to stop when dropped.
+struct StopHelpers<'q> {
+    stop: &'q AtomicBool,
+    queue: &'q Mutex<Queue>,
+    changed: &'q Condvar,
+}
+
+impl Drop for StopHelpers<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        lock(self.queue).stop = true;
+        self.changed.notify_all();
     }
 }
 

@@ -546,6 +546,8 @@ fn parallel_scans_match_single_threaded_ones() {
         "FOR d IN big FILTER (FOR x IN [1] RETURN x)[0] == 1 && d.value < 5 RETURN d.value",
         "FOR d IN big FILTER d.value == 20000 ? FAIL('stop here') : true RETURN d.value",
         "FOR k IN ['1', '2'] FOR d IN big FILTER d.g == TO_NUMBER(k) SORT d.value LIMIT 2 RETURN [k, d.value]",
+        // An error further on in a piece comes after what passed before it: the LIMIT is met first.
+        "FOR d IN big FILTER d.value < 3 OR (d.value > 20000 ? FAIL('boom') : false) LIMIT 3 RETURN d.value",
     ];
     for threads in [2, 3, 5] {
         let parallel = Options { scan_threads: threads, ..Options::default() };
@@ -562,6 +564,12 @@ fn parallel_scans_match_single_threaded_ones() {
                 (a, b) => panic!("{text}: parallel {:?}, single {:?}", a.err(), b.err()),
             }
         }
+    }
+    // Keeping rows for a SORT and LIMIT inside the scan counts toward memoryLimit.
+    for threads in [1, 3] {
+        let small = Options { scan_threads: threads, memory_limit_bytes: 300_000, ..Options::default() };
+        let e = run(&s, &db, "FOR d IN big SORT d.pad LIMIT 5000 RETURN d", &Map::new(), &small).unwrap_err();
+        assert_eq!(e.code.0, 32, "{threads} threads");
     }
     // The pieces read one state: two documents far apart, always written together, are
     // always seen with the same value while a writer keeps changing them.
@@ -586,6 +594,17 @@ fn parallel_scans_match_single_threaded_ones() {
     // The plan says so.
     let explained = crate::explain(&s, &db, queries[0], &aql::query::parse_query(queries[0]).unwrap(), &Map::new(), &Options { scan_threads: 2, ..Options::default() }).unwrap();
     assert!(explained.rules.contains(&"parallel-scan"), "{:?}", explained.rules);
+}
+
+#[test]
+fn third_review_regressions() {
+    let (_d, s) = setup();
+    // A nested COLLECT … INTO takes the subquery's variable without naming it.
+    let text = "LET sq = (FOR x IN [1, 2, 3] RETURN x) LET r = (FOR y IN [1] COLLECT k = y INTO g RETURN g[0].sq) RETURN [LENGTH(sq), r]";
+    assert_eq!(q(&s, text, json!({})), [json!([3, [[1, 2, 3]]])]);
+    // A calculation is not reused across a subquery that writes what it reads.
+    let text = "LET a = c[*]._key LET w = (INSERT {} INTO c RETURN 1) LET b = c[*]._key RETURN [LENGTH(a), LENGTH(b)]";
+    assert_eq!(q(&s, text, json!({})), [json!([100, 101])]);
 }
 
 /// A query reads the database as it was when it started: writes made meanwhile by others do

@@ -285,31 +285,45 @@ fn start_stream(
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(batch_size.min(100_000));
     let (db, text, parsed, binds, mut opts, user) = (db.clone(), text.to_string(), parsed.clone(), binds.clone(), opts.clone(), req.user.clone());
-    let idle_max = Duration::from_secs_f64(ttl);
+    // The cursor itself expires after its ttl; this only keeps a query whose cursor is not
+    // swept yet from waiting much longer.
+    let idle_max = Duration::from_secs_f64(ttl * 2.0 + 1.0);
     let spawned = std::thread::Builder::new().name("rango-stream".into()).stack_size(crate::QUERY_STACK_BYTES).spawn(move || {
+        let _counted = StreamCounted;
         let ticket = ctx.queries.start(db.name(), user.as_deref(), &text, &binds);
-        opts.kill = Some(ticket.kill.clone());
+        let kill = ticket.kill.clone();
+        opts.kill = Some(kill.clone());
         let out = query::execute_into(&ctx.store, &db, &text, &parsed, &binds, &opts, started, &mut |v| {
             let json = serde_json::value::to_raw_value(&v).map_err(|e| err!(errors::ERROR_INTERNAL, "cannot write a result: {e}"))?;
-            hand_over(&tx, Streamed::Row(json), idle_max)?;
+            hand_over(&tx, Streamed::Row(json), idle_max, &kill)?;
             // Handed over, not kept: it does not count toward memoryLimit.
             Ok(0)
         });
         ticket.finish(out.as_ref().err().map_or(0, |e| i64::from(e.code.0)));
-        let _ = hand_over(&tx, Streamed::Done(out.map(|o| extra_json(&o))), idle_max);
-        STREAMS.fetch_sub(1, Ordering::Relaxed);
+        let _ = hand_over(&tx, Streamed::Done(out.map(|o| extra_json(&o))), idle_max, &kill);
     });
-    if spawned.is_err() {
-        STREAMS.fetch_sub(1, Ordering::Relaxed);
-        return None;
+    match spawned {
+        Ok(_) => Some(rx),
+        Err(_) => {
+            STREAMS.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
     }
-    Some(rx)
+}
+
+/// Counts a streaming query out when its thread ends, however it ends.
+struct StreamCounted;
+
+impl Drop for StreamCounted {
+    fn drop(&mut self) {
+        STREAMS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Hands one message to a streaming cursor, waiting while it holds a batch nobody asked for
 /// yet. Fails when the cursor is gone (deleted, or swept after its ttl), or when nobody asked
 /// for a batch within the ttl: the query then ends, its writes taken back.
-fn hand_over(tx: &std::sync::mpsc::SyncSender<Streamed>, mut msg: Streamed, idle_max: Duration) -> Result<()> {
+fn hand_over(tx: &std::sync::mpsc::SyncSender<Streamed>, mut msg: Streamed, idle_max: Duration, kill: &std::sync::atomic::AtomicBool) -> Result<()> {
     let mut waiting_since = None;
     let mut pause = Duration::from_micros(100);
     loop {
@@ -318,6 +332,9 @@ fn hand_over(tx: &std::sync::mpsc::SyncSender<Streamed>, mut msg: Streamed, idle
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: its cursor was deleted or expired")),
             Err(std::sync::mpsc::TrySendError::Full(m)) => {
                 msg = m;
+                if kill.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
+                }
                 if waiting_since.get_or_insert_with(Instant::now).elapsed() > idle_max {
                     return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: its cursor was not read within its ttl"));
                 }
