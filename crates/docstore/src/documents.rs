@@ -402,6 +402,58 @@ mod raw_json {
             assert!(RawDoc { json: br#"{"_key":"k1","value":}"# }.project_into("c", "k1", &attrs, &mut got).is_err());
         }
 
+        /// Mutated documents: never a panic; where the bytes are still a JSON object (with
+        /// unique names, as stored ones have), the same values as a full parse.
+        #[test]
+        fn mutated_documents_never_panic() {
+            use super::super::{projection_template, RawDoc};
+            let attrs: Vec<String> = ["value", "s", "n", "_key", "_id"].map(String::from).to_vec();
+            let base = br#"{"_key":"k1","_rev":"_r","value":-12,"s":"a\"b\\c","n":{"x":[1,{"y":"]"}],"z":null},"t":true}"#;
+            let alphabet = b"{}[]\":,\\ 0-9.eEtrufalsn";
+            let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+            let mut rnd = |n: usize| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % n as u64) as usize
+            };
+            let mut checked = 0;
+            for _ in 0..20_000 {
+                let mut doc = base.to_vec();
+                for _ in 0..1 + rnd(3) {
+                    let at = rnd(doc.len() + 1);
+                    match rnd(3) {
+                        0 if at < doc.len() => doc[at] = alphabet[rnd(alphabet.len())],
+                        1 => doc.insert(at, alphabet[rnd(alphabet.len())]),
+                        _ => doc.truncate(at),
+                    }
+                }
+                let mut got = projection_template(&attrs);
+                let read = RawDoc { json: &doc }.project_into("c", "k1", &attrs, &mut got);
+                let Ok(serde_json::Value::Object(full)) = serde_json::from_slice::<serde_json::Value>(&doc) else { continue };
+                let unique = {
+                    let mut names = Vec::new();
+                    super::members(&doc, |n, _| {
+                        names.push(n.to_vec());
+                        true
+                    });
+                    let count = names.len();
+                    names.sort();
+                    names.dedup();
+                    names.len() == count
+                };
+                if !unique {
+                    continue;
+                }
+                assert!(read.is_ok(), "{}", String::from_utf8_lossy(&doc));
+                for a in ["value", "s", "n"] {
+                    assert_eq!(got[a], full.get(a).cloned().unwrap_or(serde_json::Value::Null), "{a} of {}", String::from_utf8_lossy(&doc));
+                }
+                checked += 1;
+            }
+            assert!(checked > 500, "only {checked} mutations were still JSON");
+        }
+
         #[test]
         fn reads_numbers_as_serde_does() {
             for text in ["0", "-0", "7", "-42", "123456789012345678", "1234567890123456789", "1.5", "1e3", "007", "-", "\"x\"", "[1]", "null"] {
