@@ -174,14 +174,14 @@ impl RawDoc<'_> {
         let mut failed = None;
         // The members after the last wanted one are not looked at.
         let mut found = |name: &[u8], raw: &[u8]| {
-            let wanted = if name.contains(&b'\\') {
+            let wanted = match attrs.iter().position(|a| a.as_bytes() == name) {
+                Some(i) => Some(i),
                 // An escaped name is compared decoded.
-                match serde_json::from_slice::<String>(&self.json[name_span(self.json, name)]) {
+                None if name.contains(&b'\\') => match serde_json::from_slice::<String>(&self.json[name_span(self.json, name)]) {
                     Ok(n) => attrs.iter().position(|a| *a == n),
                     Err(_) => None,
-                }
-            } else {
-                attrs.iter().position(|a| a.as_bytes() == name)
+                },
+                None => None,
             };
             match wanted {
                 Some(i) if attrs[i] != "_key" && attrs[i] != "_id" => {
