@@ -165,6 +165,10 @@ def test_aql_cursor(db):
     assert list(cursor) == list(range(5, 25))
     result = list(db.aql.execute("FOR d IN aqlc COLLECT g = d.v % 2 WITH COUNT INTO n RETURN {g, n}"))
     assert result == [{"g": 0, "n": 13}, {"g": 1, "n": 12}]
+    # A streaming cursor, read through python-arango's iterator batch by batch.
+    streamed = db.aql.execute("FOR d IN aqlc SORT d.v RETURN d.v", stream=True, batch_size=4)
+    assert list(streamed) == list(range(25))
+    assert streamed.statistics()["scanned_full"] == 25
     list(db.aql.execute("FOR d IN aqlc FILTER d.v < 5 REMOVE d IN aqlc"))
     assert c.count() == 20
     assert [d["v"] for d in c.find({"v": 7})] == [7]
