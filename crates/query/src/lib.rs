@@ -1433,7 +1433,9 @@ impl<'a> Executor<'a> {
             top,
         };
         let mut counts = scan::Counts::default();
-        let outcome = scan.run(threads, &mut counts, |doc| {
+        let outcome = scan.run(threads, &mut counts, |doc, counts| {
+            // The filter's warnings so far come before what this document raises downstream.
+            self.warnings.append(&mut counts.warnings);
             if let (None, Some(cond)) = (inside, prune) {
                 if !self.passes(cond, row, var, &doc)? {
                     return Ok(true);

@@ -152,7 +152,7 @@ impl Counts {
 }
 
 /// Where a receiver of documents hands each on, with what the scan has counted so far.
-type Sink<'f> = &'f mut dyn FnMut(&str, Cow<Value>, &Counts) -> Result<bool>;
+type Sink<'f> = &'f mut dyn FnMut(&str, Cow<Value>, &mut Counts) -> Result<bool>;
 
 /// A piece read ahead by a helper: its passing documents, and what is left when it filled up.
 struct Piece {
@@ -183,8 +183,10 @@ struct Queue {
 
 impl Scan<'_> {
     /// Reads the collection with up to `threads` threads, handing each document that passes
-    /// the filter to `f`, in key order, until `f` returns false (then so does this).
-    pub fn run(&self, threads: usize, counts: &mut Counts, mut f: impl FnMut(Cow<Value>) -> Result<bool>) -> Result<bool> {
+    /// the filter to `f`, in key order, until `f` returns false (then so does this). `f` also
+    /// gets the counts, whose warnings are those raised since its last call, in order: taking
+    /// them keeps warnings in the order one thread would raise them.
+    pub fn run(&self, threads: usize, counts: &mut Counts, mut f: impl FnMut(Cow<Value>, &mut Counts) -> Result<bool>) -> Result<bool> {
         let stop = AtomicBool::new(false);
         let ranges = if threads > 1 { self.store.scan_ranges(self.col, threads * PIECES_PER_THREAD)? } else { Vec::new() };
         if ranges.len() < 2 {
@@ -219,7 +221,7 @@ impl Scan<'_> {
         stop: &AtomicBool,
         window: usize,
         counts: &mut Counts,
-        f: &mut impl FnMut(Cow<Value>) -> Result<bool>,
+        f: &mut impl FnMut(Cow<Value>, &mut Counts) -> Result<bool>,
     ) -> Result<bool> {
         loop {
             let mut q = lock(queue);
@@ -231,16 +233,21 @@ impl Scan<'_> {
                 q.cursor += 1;
                 drop(q);
                 changed.notify_all();
-                let Piece { docs, marks, counts: mut read, error, rest } = piece;
+                let Piece { docs, marks, counts: read, error, rest } = piece;
+                let mut warnings = read.warnings.into_iter();
+                let mut handed = 0;
                 // What passed before an error goes on first: a LIMIT may be met before it.
                 for (doc, mark) in docs.into_iter().zip(marks) {
-                    if !f(Cow::Owned(doc))? {
-                        read.warnings.truncate(mark.warnings);
-                        counts.add(Counts { scanned: mark.scanned, filtered: mark.filtered, warnings: read.warnings });
+                    // The warnings raised up to this document come before it.
+                    counts.warnings.extend(warnings.by_ref().take(mark.warnings - handed));
+                    handed = mark.warnings;
+                    if !f(Cow::Owned(doc), counts)? {
+                        counts.scanned += mark.scanned;
+                        counts.filtered += mark.filtered;
                         return Ok(false);
                     }
                 }
-                counts.add(read);
+                counts.add(Counts { scanned: read.scanned, filtered: read.filtered, warnings: warnings.collect() });
                 if let Some(e) = error {
                     return Err(e);
                 }
@@ -329,8 +336,8 @@ impl Scan<'_> {
 
     /// Reads `range`, handing each document that passes the filter to `f` until it returns
     /// false (then so does this).
-    fn range(&self, range: &ScanRange, counts: &mut Counts, stop: &AtomicBool, mut f: impl FnMut(Cow<Value>) -> Result<bool>) -> Result<bool> {
-        self.range_keyed(range, counts, stop, &mut |_, doc, _| f(doc))
+    fn range(&self, range: &ScanRange, counts: &mut Counts, stop: &AtomicBool, mut f: impl FnMut(Cow<Value>, &mut Counts) -> Result<bool>) -> Result<bool> {
+        self.range_keyed(range, counts, stop, &mut |_, doc, c| f(doc, c))
     }
 
     fn range_keyed(

@@ -546,6 +546,8 @@ fn parallel_scans_match_single_threaded_ones() {
         "FOR d IN big FILTER (FOR x IN [1] RETURN x)[0] == 1 && d.value < 5 RETURN d.value",
         "FOR d IN big FILTER d.value == 20000 ? FAIL('stop here') : true RETURN d.value",
         "FOR k IN ['1', '2'] FOR d IN big FILTER d.g == TO_NUMBER(k) SORT d.value LIMIT 2 RETURN [k, d.value]",
+        // Warnings from the filter and from later operations, in the order one thread raises them.
+        "FOR d IN big FILTER d.value % 1000 < 3 && 1 / (d.value % 2) > 0 RETURN [d.value, d.value % 3 == 0 ? KEYS(d.value) : null]",
         // An error further on in a piece comes after what passed before it: the LIMIT is met first.
         "FOR d IN big FILTER d.value < 3 OR (d.value > 20000 ? FAIL('boom') : false) LIMIT 3 RETURN d.value",
     ];
@@ -556,7 +558,7 @@ fn parallel_scans_match_single_threaded_ones() {
             match (run(&s, &db, text, &Map::new(), &parallel), run(&s, &db, text, &Map::new(), &single)) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a.results, b.results, "{text}");
-                    assert_eq!(a.warnings.len(), b.warnings.len(), "{text}");
+                    assert_eq!(a.warnings, b.warnings, "{text}");
                     assert_eq!(a.stats.filtered, b.stats.filtered, "{text}");
                     assert_eq!(a.stats.scanned_full, b.stats.scanned_full, "{text}");
                 }
@@ -565,6 +567,15 @@ fn parallel_scans_match_single_threaded_ones() {
             }
         }
     }
+    // The same warnings, in the same order, as evaluating the FILTER as an operation of its own.
+    let text = queries.iter().find(|q| q.contains("1 / (d.value % 2)")).copied().unwrap_or_default();
+    let all = Options { max_warning_count: 1000, ..Options::default() };
+    let parallel = run(&s, &db, text, &Map::new(), &Options { scan_threads: 3, ..all.clone() }).unwrap();
+    let plain = run(&s, &db, text, &Map::new(), &Options { optimizer_rules: vec!["-all".into()], ..all }).unwrap();
+    assert!(parallel.warnings.len() > 20);
+    let kinds: std::collections::HashSet<String> = parallel.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(kinds.len() >= 2, "{kinds:?}");
+    assert_eq!(parallel.warnings, plain.warnings);
     // Keeping rows for a SORT and LIMIT inside the scan counts toward memoryLimit.
     for threads in [1, 3] {
         let small = Options { scan_threads: threads, memory_limit_bytes: 300_000, ..Options::default() };
