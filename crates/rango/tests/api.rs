@@ -654,6 +654,9 @@ fn streaming_cursors_compute_as_they_are_read() {
         assert!(std::time::Instant::now() < deadline, "the streaming query did not stop after its cursor was deleted");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // A batch itself may not pass memoryLimit.
+    let r = s.post("/_api/cursor", json!({"query": huge, "memoryLimit": 1_000_000, "batchSize": 100_000_000, "options": {"stream": true}}));
+    assert_eq!(r.error(), (400, 32));
     // Read to the end: every result once, in order, and the statistics last.
     let mut got = Vec::new();
     let mut r = s.post("/_api/cursor", json!({"query": "FOR i IN 1..10 RETURN i", "batchSize": 4, "options": {"stream": true}}));

@@ -42,7 +42,14 @@ pub struct Cursor {
     cached: bool,
     /// With `stream`: where the query, still running on a thread of its own, hands its
     /// results over as batches are asked for.
-    stream: Option<std::sync::mpsc::Receiver<Streamed>>,
+    stream: Option<Stream>,
+}
+
+/// A streaming query's side of its cursor.
+struct Stream {
+    rx: std::sync::mpsc::Receiver<Streamed>,
+    /// The query's memoryLimit, which one batch may not pass.
+    bytes_max: usize,
 }
 
 /// What a streaming query hands its cursor: results, then how it ended (the cursor's `extra`).
@@ -191,7 +198,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
                 last_batch: (0, Vec::new()),
                 allow_retry: options["allowRetry"] == true,
                 cached: false,
-                stream: Some(stream),
+                stream: Some(Stream { rx: stream, bytes_max: opts.memory_limit_bytes }),
             };
             return answer(ctx, cursor, None, 201);
         }
@@ -348,10 +355,17 @@ fn hand_over(tx: &std::sync::mpsc::SyncSender<Streamed>, mut msg: Streamed, idle
 /// Takes results from a streaming query until the cursor holds one more than a batch (so it
 /// knows whether more follow) or the query has ended.
 fn fill(c: &mut Cursor) -> Result<()> {
-    let Some(rx) = c.stream.take() else { return Ok(()) };
+    let Some(stream) = c.stream.take() else { return Ok(()) };
+    let mut bytes: usize = c.rest.iter().map(|j| j.get().len()).sum();
     while c.rest.len() <= c.batch_size {
-        match rx.recv() {
-            Ok(Streamed::Row(json)) => c.rest.push_back(json),
+        match stream.rx.recv() {
+            Ok(Streamed::Row(json)) => {
+                bytes += json.get().len();
+                if bytes > stream.bytes_max {
+                    return Err(err!(ERROR_RESOURCE_LIMIT, "a batch of this streaming query would use more than {} bytes of memory (memoryLimit); ask for smaller batches", stream.bytes_max));
+                }
+                c.rest.push_back(json);
+            }
             Ok(Streamed::Done(Ok(extra))) => {
                 c.extra = extra;
                 return Ok(());
@@ -360,7 +374,7 @@ fn fill(c: &mut Cursor) -> Result<()> {
             Err(_) => return Err(err!(errors::ERROR_INTERNAL, "the streaming query ended without an answer")),
         }
     }
-    c.stream = Some(rx);
+    c.stream = Some(stream);
     Ok(())
 }
 
