@@ -136,6 +136,11 @@ impl Expr {
 }
 
 impl Expr {
+    /// Whether evaluating this runs a subquery anywhere in it.
+    pub fn has_subquery(&self) -> bool {
+        matches!(self, Expr::Subquery(_)) || self.children().into_iter().any(Expr::has_subquery)
+    }
+
     /// [`Expr::children`], to change them.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match self {

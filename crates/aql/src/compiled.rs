@@ -107,7 +107,7 @@ impl Compiler<'_> {
         }
     }
 
-    /// `var.a.b` or `var["a"]`, as the attribute names from `var` on.
+    /// See [`attribute_path`].
     fn path(&self, e: &Expr) -> Option<Vec<String>> {
         match e {
             Expr::Attr(base, name) => self.path_or_root(base).map(|mut p| {
@@ -131,6 +131,11 @@ impl Compiler<'_> {
             e => self.path(e),
         }
     }
+}
+
+/// `var.a.b` or `var["a"]`, as the attribute names from `var` on: a read that never fails.
+pub fn attribute_path(e: &Expr, var: &str) -> Option<Vec<String>> {
+    Compiler { var, binds: &Map::new() }.path(e)
 }
 
 static NULL: Value = Value::Null;

@@ -348,12 +348,12 @@ impl Store {
 
     /// Number of documents in a collection, exact.
     pub fn count(&self, col: &Collection) -> Result<u64> {
-        self.read_counter(&keys::shard_count(col.shard.id))
+        self.count_at(col, None)
     }
 
-    /// [`Self::count`] as of `snapshot`.
-    pub fn count_at(&self, col: &Collection, snapshot: &storage::Snapshot) -> Result<u64> {
-        Ok(self.engine.get_at(Space::Meta, &keys::shard_count(col.shard.id), Some(snapshot)).map_err(storage_err)?.as_deref().map_or(0, counter_value))
+    /// [`Self::count`] as of `snapshot`, when given.
+    pub fn count_at(&self, col: &Collection, snapshot: Option<&storage::Snapshot>) -> Result<u64> {
+        Ok(self.engine.get_at(Space::Meta, &keys::shard_count(col.shard.id), snapshot).map_err(storage_err)?.as_deref().map_or(0, counter_value))
     }
 
     /// The collection's revision: the highest `_rev` written to it, 0 if none.

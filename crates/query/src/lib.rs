@@ -497,8 +497,8 @@ struct Executor<'a> {
 struct DbAccess<'a> {
     store: &'a Store,
     /// What reads see: the query's snapshot, except in collections it wrote to.
-    snapshot: Option<&'a Snapshot<'a>>,
-    written: Option<&'a Written>,
+    snapshot: &'a Snapshot<'a>,
+    written: &'a Written,
     db: &'a Database,
     opts: &'a Options,
 }
@@ -511,12 +511,9 @@ impl DbAccess<'_> {
         }
         Ok(col)
     }
-}
 
-impl DbAccess<'_> {
-    /// What a read of `col` sees (see [`Written`]).
     fn view(&self, col: &Collection) -> Option<&Snapshot<'_>> {
-        self.snapshot.filter(|_| !self.written.is_some_and(|w| w.has(col)))
+        self.written.view(self.snapshot, col)
     }
 }
 
@@ -533,8 +530,11 @@ impl Written {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(col.id());
     }
 
-    fn has(&self, col: &Collection) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(&col.id())
+    /// What a read of `col` sees: `snapshot`, or the current state (`None`) once the query
+    /// has written to `col`.
+    fn view<'s>(&self, snapshot: &'s Snapshot<'s>, col: &Collection) -> Option<&'s Snapshot<'s>> {
+        let written = self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(&col.id());
+        (!written).then_some(snapshot)
     }
 }
 
@@ -555,10 +555,7 @@ impl aql::eval::Database for DbAccess<'_> {
 
     fn count(&self, collection: &str) -> Result<u64> {
         let col = self.readable(collection)?;
-        match self.view(&col) {
-            Some(s) => self.store.count_at(&col, s),
-            None => self.store.count(&col),
-        }
+        self.store.count_at(&col, self.view(&col))
     }
 
     fn documents(&self, collection: &str) -> Result<Vec<Value>> {
@@ -719,7 +716,7 @@ impl<'a> Executor<'a> {
             sub_stats.borrow_mut().add(&ex.stats);
             Ok(Value::Array(out))
         };
-        let access = DbAccess { store, snapshot: Some(snapshot), written: Some(written), db, opts };
+        let access = DbAccess { store, snapshot, written, db, opts };
         let mut env = Env::new(binds);
         env.vars = row;
         env.kill = opts.kill.as_deref();
@@ -1362,8 +1359,6 @@ impl<'a> Executor<'a> {
         found
     }
 
-    /// The collection a `FOR` or modification names, if it names one: a name that is not a
-    /// variable, or `@@bind`.
     /// Whether a loop's document passes the FILTER after the loop (`move-filters-into-enumerate`).
     fn passes(&mut self, cond: &Expr, row: &Row, var: &str, doc: &Value) -> Result<bool> {
         let kept = truthy(&self.eval_with(cond, row, Some((var, doc)))?);
@@ -1426,10 +1421,8 @@ impl<'a> Executor<'a> {
             var,
             row,
             binds: self.binds,
-            access: DbAccess { store: self.store, snapshot: Some(self.snapshot), written: Some(&written), db: self.db, opts: &opts },
-            kill: opts.kill.as_deref(),
+            access: DbAccess { store: self.store, snapshot: self.snapshot, written: &written, db: self.db, opts: &opts },
             deadline: opts.max_runtime.map(|d| self.started + d),
-            max_runtime_s: opts.max_runtime.map_or(0.0, |d| d.as_secs_f64()),
             top,
         };
         let mut counts = scan::Counts::default();
@@ -1453,7 +1446,7 @@ impl<'a> Executor<'a> {
     /// `next`, a SORT on attributes of the loop's documents with a constant LIMIT after it.
     fn scan_top<'q>(&mut self, ops: &'q [Op], next: usize, var: &str) -> Option<scan::Top<'q>> {
         let Some(Op::Sort(keys)) = ops.get(next) else { return None };
-        if self.opts.profile >= 2 || !keys.iter().all(|(e, _)| is_attribute_of(e, var)) {
+        if self.opts.profile >= 2 || !keys.iter().all(|(e, _)| aql::compiled::attribute_path(e, var).is_some()) {
             return None;
         }
         let keep = self.sort_bound(ops, next)?;
@@ -1462,13 +1455,8 @@ impl<'a> Executor<'a> {
         (keep <= SCAN_TOP_MAX).then_some(scan::Top { keys, keep, bytes_max })
     }
 
-    /// How many threads a full scan of `col` uses (`parallel-scan`): one, unless the
-    /// collection has at least [`Options::parallel_scan_min_docs`] documents.
     fn scan_threads(&self, col: &Collection) -> Result<usize> {
-        if self.opts.scan_threads < 2 || !self.op_profile.is_empty() || !self.opts.rule_enabled("parallel-scan") {
-            return Ok(1);
-        }
-        Ok(if self.store.count(col)? >= self.opts.parallel_scan_min_docs { self.opts.scan_threads } else { 1 })
+        Ok(if scan_parallel(&self.opts) { scan_threads(&self.opts, self.store.count(col)?) } else { 1 })
     }
 
     /// The attributes the `FOR` at `i` needs of its documents, when not all (see
@@ -1498,7 +1486,7 @@ impl<'a> Executor<'a> {
 
     /// What a read of `col` sees (see [`Written`]).
     fn view(&self, col: &Collection) -> Option<&'a Snapshot<'a>> {
-        Some(self.snapshot).filter(|_| !self.written.has(col))
+        self.written.view(self.snapshot, col)
     }
 
     /// Whether a document read by an earlier loop is fetched whole at operation `i`.
@@ -1600,6 +1588,8 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// The collection a `FOR` or modification names, if it names one: a name that is not a
+    /// variable, or `@@bind`.
     fn collection_of(&mut self, e: &Expr, row: &Row) -> Result<Option<Arc<Collection>>> {
         let name = match e {
             Expr::Var(n) if !row.iter().any(|(v, _)| v == n) => n.clone(),
@@ -1611,7 +1601,7 @@ impl<'a> Executor<'a> {
         };
         // The access check before the query ran covers every collection it names; this one
         // guards against a name that turned out to mean a collection only at run time.
-        DbAccess { store: self.store, snapshot: None, written: None, db: self.db, opts: &self.opts }.readable(&name).map(Some)
+        DbAccess { store: self.store, snapshot: self.snapshot, written: &self.written, db: self.db, opts: &self.opts }.readable(&name).map(Some)
     }
 }
 
@@ -1706,17 +1696,16 @@ fn chosen_projection(ops: &[Op], i: usize, var: &str, opts: &Options, indexed: b
 /// The most rows a scan keeps for a SORT and LIMIT after it (see [`scan::Top`]).
 const SCAN_TOP_MAX: usize = 10_000;
 
-/// Whether `e` reads an attribute of `var` (`var.a`, `var.a.b`, `var["a"]`), which never fails.
-fn is_attribute_of(e: &Expr, var: &str) -> bool {
-    fn path(e: &Expr, var: &str) -> bool {
-        match e {
-            Expr::Var(v) => v == var,
-            Expr::Attr(base, _) => path(base, var),
-            Expr::Index(base, index) => matches!(&**index, Expr::Value(Value::String(_))) && path(base, var),
-            _ => false,
-        }
-    }
-    !matches!(e, Expr::Var(_)) && path(e, var)
+/// Whether `parallel-scan` may apply: more than one thread allowed, the rule on, and the query
+/// not profiled operation by operation.
+fn scan_parallel(opts: &Options) -> bool {
+    opts.scan_threads > 1 && opts.profile < 2 && opts.rule_enabled("parallel-scan")
+}
+
+/// How many threads a full scan of a collection of `count` documents uses when
+/// [`scan_parallel`]: one below [`Options::parallel_scan_min_docs`].
+fn scan_threads(opts: &Options, count: u64) -> usize {
+    if count >= opts.parallel_scan_min_docs { opts.scan_threads } else { 1 }
 }
 
 /// `move-filters-into-enumerate`: the FILTER right after the loop at `i`, which then runs on
@@ -1733,7 +1722,7 @@ fn pruned_filter<'q>(ops: &'q [Op], i: usize, opts: &Options, fetched_at_filter:
 /// threads with `parallel-scan`): not when it runs a subquery, which needs the query's
 /// executor, nor when a warning must end the query.
 fn filters_while_reading(cond: &Expr, opts: &Options) -> bool {
-    !opts.fail_on_warning && !scan::runs_subquery(cond)
+    !opts.fail_on_warning && !cond.has_subquery()
 }
 
 /// Whether the scanning loop at `i`, which needs its documents whole from operation `whole_at`

@@ -155,10 +155,7 @@ fn may_fail_hard(e: &Expr) -> bool {
 
 /// Whether an operation runs a subquery anywhere in its expressions.
 fn has_subquery(op: &Op) -> bool {
-    fn walk(e: &Expr) -> bool {
-        matches!(e, Expr::Subquery(_)) || e.children().into_iter().any(walk)
-    }
-    op_expressions(op).into_iter().any(walk)
+    op_expressions(op).into_iter().any(Expr::has_subquery)
 }
 
 /// The names an expression reads (collection names among them, which no operation declares).

@@ -13,7 +13,7 @@ use docstore::{Database, Store};
 use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND};
 use serde_json::{json, Map, Value};
 
-use crate::{chosen_projection, index_access, pruned_filter, sort_limit, whole_on_pass, Options};
+use crate::{chosen_projection, index_access, pruned_filter, scan_parallel, scan_threads, sort_limit, whole_on_pass, Options};
 
 pub struct Plan {
     pub nodes: Vec<Node>,
@@ -347,8 +347,8 @@ impl Builder<'_> {
             }
             None => {
                 // parallel-scan, decided as the executor decides it.
-                let threads = self.opts.scan_threads;
-                if threads > 1 && self.opts.profile < 2 && self.opts.rule_enabled("parallel-scan") && count >= self.opts.parallel_scan_min_docs as f64 {
+                let threads = if scan_parallel(self.opts) { scan_threads(self.opts, count as u64) } else { 1 };
+                if threads > 1 {
                     self.rule("parallel-scan");
                     notes.push(format!("{threads} threads"));
                     fields["parallelism"] = json!(threads);

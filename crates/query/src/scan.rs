@@ -61,9 +61,8 @@ pub(crate) struct Scan<'s> {
     pub row: &'s [(String, Value)],
     pub binds: &'s Map<String, Value>,
     pub access: DbAccess<'s>,
-    pub kill: Option<&'s AtomicBool>,
+    /// When `maxRuntime` ends the query.
     pub deadline: Option<Instant>,
-    pub max_runtime_s: f64,
     /// `sort-limit` within the scan, see [`Top`].
     pub top: Option<Top<'s>>,
 }
@@ -372,7 +371,7 @@ impl Scan<'_> {
         env.vars = self.row;
         env.pending = Some((self.var, doc));
         env.db = Some(&self.access);
-        env.kill = self.kill;
+        env.kill = self.access.opts.kill.as_deref();
         env
     }
 
@@ -424,11 +423,12 @@ impl Scan<'_> {
     /// False when the scan should stop quietly; an error when the query was killed or ran
     /// out of time.
     fn check(&self, stop: &AtomicBool) -> Result<bool> {
-        if self.kill.is_some_and(|k| k.load(Ordering::Relaxed)) {
+        if self.access.opts.kill.as_ref().is_some_and(|k| k.load(Ordering::Relaxed)) {
             return Err(err!(errors::ERROR_QUERY_KILLED, "query killed"));
         }
         if self.deadline.is_some_and(|d| Instant::now() > d) {
-            return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({} s)", self.max_runtime_s));
+            let max = self.access.opts.max_runtime.map_or(0.0, |d| d.as_secs_f64());
+            return Err(err!(errors::ERROR_QUERY_KILLED, "query killed: it ran longer than maxRuntime ({max} s)"));
         }
         Ok(!stop.load(Ordering::Relaxed))
     }
@@ -451,9 +451,4 @@ impl Drop for StopHelpers<'_> {
 
 fn lock(queue: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
     queue.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Whether evaluating `e` may run a subquery (which needs the query's own executor).
-pub(crate) fn runs_subquery(e: &Expr) -> bool {
-    matches!(e, Expr::Subquery(_)) || e.children().into_iter().any(runs_subquery)
 }
