@@ -114,8 +114,7 @@ impl RawDoc<'_> {
     /// Stored documents always start with `{"_key":"<key>"`, and keys need no escaping.
     pub fn write_json(&self, collection: &str, key: &str, out: &mut Vec<u8>) {
         let json = self.json;
-        let head = 9 + key.len() + 1; // {"_key":" + key + "
-        if json.len() > head && json[head] == b',' {
+        if let Some(head) = self.key_head(key).filter(|&h| json.get(h) == Some(&b',')) {
             out.extend_from_slice(&json[..=head]);
             out.extend_from_slice(b"\"_id\":");
             if collection.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
@@ -202,17 +201,25 @@ impl RawDoc<'_> {
                 _ => true,
             }
         };
-        // Stored documents start with `{"_key":"<key>"`: stepped over without looking.
-        let head = 9 + key.len() + 1;
-        let walked = if self.json.starts_with(b"{\"_key\":\"") && self.json.get(9..head - 1) == Some(key.as_bytes()) && self.json.get(head - 1) == Some(&b'"') {
-            raw_json::members_after(self.json, head, &mut found)
-        } else {
-            raw_json::members(self.json, &mut found)
+        // The stored `{"_key":"<key>"` is stepped over without looking.
+        let walked = match self.key_head(key) {
+            Some(head) => raw_json::members_after(self.json, head, &mut found),
+            None => raw_json::members(self.json, &mut found),
         };
         if let Some(e) = failed {
             return Err(e);
         }
         walked.ok_or_else(|| err!(ERROR_INTERNAL, "stored document unreadable: malformed JSON"))
+    }
+}
+
+impl RawDoc<'_> {
+    /// Where the stored document's first member, `"_key":"<key>"`, ends: stored documents
+    /// start with it, and keys need no escaping. `None` when it is not there.
+    fn key_head(&self, key: &str) -> Option<usize> {
+        let head = 9 + key.len() + 1; // {"_key":" + key + "
+        let rest = self.json.strip_prefix(b"{\"_key\":\"")?.strip_prefix(key.as_bytes())?;
+        (rest.first() == Some(&b'"')).then_some(head)
     }
 }
 
