@@ -77,6 +77,19 @@ pub struct Collect {
     pub options: Option<Expr>,
 }
 
+impl Collect {
+    /// Whether the COLLECT keeps only its groups, not the rows in them (no `INTO`, no `KEEP`).
+    pub fn streams(&self) -> bool {
+        self.into.is_none() && self.keep.is_empty()
+    }
+
+    /// Whether the COLLECT takes whole rows, every variable in them (`INTO var` without an
+    /// expression, or `KEEP`).
+    pub fn takes_rows(&self) -> bool {
+        self.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !self.keep.is_empty()
+    }
+}
+
 const OPERATIONS: &[&str] =
     &["FOR", "LET", "FILTER", "SORT", "LIMIT", "COLLECT", "INSERT", "UPDATE", "REPLACE", "REMOVE", "UPSERT", "RETURN", "WITH", "WINDOW"];
 

@@ -759,10 +759,11 @@ impl<'a> Executor<'a> {
                 // A COLLECT without groups makes one row even when nothing reached it.
                 State::None if matches!(&q.ops[i], Op::Collect(c) if c.groups.is_empty()) => {
                     let Op::Collect(c) = &q.ops[i] else { continue };
-                    if c.into.is_none() && c.keep.is_empty() {
+                    // With INTO or KEEP, `finish` below collects the no rows into one group.
+                    if c.streams() {
                         self.collected(c, Vec::new())?
                     } else {
-                        self.collect(c, Vec::new())?
+                        Vec::new()
                     }
                 }
                 other => {
@@ -771,7 +772,7 @@ impl<'a> Executor<'a> {
                 }
             };
             let more = match &q.ops[i] {
-                Op::Collect(c) if c.into.is_none() && c.keep.is_empty() => self.pass_on(&q.ops, i, rows, &mut states, out)?,
+                Op::Collect(c) if c.streams() => self.pass_on(&q.ops, i, rows, &mut states, out)?,
                 _ => self.finish(&q.ops, i, rows, &mut states, out)?,
             };
             if !more {
@@ -896,7 +897,7 @@ impl<'a> Executor<'a> {
                 let more = self.step(ops, i + 1, row, states, out)?;
                 Ok(more && (self.opts.full_count || seen < end))
             }
-            Op::Collect(c) if c.into.is_none() && c.keep.is_empty() => {
+            Op::Collect(c) if c.streams() => {
                 // Grouped as rows arrive; only the groups are kept.
                 let key: Vec<Value> = c.groups.iter().map(|(_, e)| self.eval(e, &row)).collect::<Result<_>>()?;
                 let values: Vec<Value> = c.aggregates.iter().map(|(_, e)| self.aggregate_argument(e, &row)).collect::<Result<_>>()?;
@@ -1666,7 +1667,7 @@ fn projection(ops: &[Op], i: usize, var: &str) -> Option<(Vec<String>, Option<us
     for (j, op) in ops.iter().enumerate().skip(i + 1) {
         let whole = match op {
             // INTO without an expression and KEEP take whole rows.
-            Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty() => true,
+            Op::Collect(c) if c.takes_rows() => true,
             // A write may change the documents: they are fetched before it, as they were read.
             Op::Insert { .. } | Op::Update { .. } | Op::Replace { .. } | Op::Remove { .. } | Op::Upsert { .. } => true,
             op => op_expressions(op).into_iter().any(|e| reads_whole(e, var, &mut attrs)),

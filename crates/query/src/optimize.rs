@@ -292,7 +292,7 @@ fn optimize_subqueries(ops: &mut [Op]) -> bool {
         let mut uses = Uses::default();
         for op in &ops[i + 1..] {
             // COLLECT … INTO without an expression and KEEP take every variable.
-            if matches!(op, Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty()) {
+            if matches!(op, Op::Collect(c) if c.takes_rows()) {
                 uses.other = true;
             }
             for e in op_expressions(op) {
@@ -339,7 +339,7 @@ fn collects_rows(q: &Query) -> bool {
         }
     }
     q.ops.iter().any(|op| {
-        matches!(op, Op::Collect(c) if c.into.as_ref().is_some_and(|(_, e)| e.is_none()) || !c.keep.is_empty())
+        matches!(op, Op::Collect(c) if c.takes_rows())
             || op_expressions(op).into_iter().any(in_expr)
     })
 }

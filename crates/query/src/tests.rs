@@ -613,6 +613,9 @@ fn third_review_regressions() {
     // A nested COLLECT … INTO takes the subquery's variable without naming it.
     let text = "LET sq = (FOR x IN [1, 2, 3] RETURN x) LET r = (FOR y IN [1] COLLECT k = y INTO g RETURN g[0].sq) RETURN [LENGTH(sq), r]";
     assert_eq!(q(&s, text, json!({})), [json!([3, [[1, 2, 3]]])]);
+    // A COLLECT … INTO that nothing reached makes its one group once.
+    assert_eq!(q(&s, "FOR d IN [] COLLECT INTO g RETURN g", json!({})), [json!([])]);
+    assert_eq!(q(&s, "FOR d IN [] COLLECT AGGREGATE n = COUNT(d) INTO g RETURN [n, g]", json!({})), [json!([0, []])]);
     // A calculation is not reused across a subquery that writes what it reads.
     let text = "LET a = c[*]._key LET w = (INSERT {} INTO c RETURN 1) LET b = c[*]._key RETURN [LENGTH(a), LENGTH(b)]";
     assert_eq!(q(&s, text, json!({})), [json!([100, 101])]);
