@@ -276,16 +276,16 @@ fn check_expression(e: &Expr, scope: &[String], collections: &mut Vec<String>) -
     e.children().into_iter().try_for_each(|c| check_expression(c, scope, collections))
 }
 
-/// Runs a query already parsed from `text`; `started` is when its timing began.
 /// Every collection a query reads as a value must exist (1203), as ArangoDB checks when it
 /// plans the query.
 fn check_collections(db: &Database, query: &Query) -> Result<()> {
     for name in collection_references(query) {
-        db.collection(&name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}").status(404))?;
+        db.collection(&name).map_err(|e| e.status(404))?;
     }
     Ok(())
 }
 
+/// Runs a query already parsed from `text`; `started` is when its timing began.
 pub fn execute(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options, started: Instant) -> Result<Outcome> {
     let mut results = Vec::new();
     let mut out = execute_into(store, db, text, query, binds, opts, started, &mut |v| {
@@ -505,7 +505,7 @@ struct DbAccess<'a> {
 
 impl DbAccess<'_> {
     fn readable(&self, name: &str) -> Result<Arc<Collection>> {
-        let col = self.db.collection(name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))?;
+        let col = self.db.collection(name)?;
         if self.opts.can_read.as_ref().is_some_and(|can| !can(&col.name())) {
             return Err(err!(errors::ERROR_FORBIDDEN, "forbidden: no read access to collection '{name}'").status(403));
         }
@@ -650,6 +650,12 @@ fn sort_order(keys: &[(Expr, bool)], a: &[Value], b: &[Value]) -> std::cmp::Orde
         }
     }
     std::cmp::Ordering::Equal
+}
+
+/// The order of COLLECT groups by their keys, as AQL compares the arrays of them (which,
+/// within one COLLECT, all have the same length), without building those arrays.
+fn group_order(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    a.iter().zip(b).map(|(x, y)| compare(x, y)).find(|c| c.is_ne()).unwrap_or(a.len().cmp(&b.len()))
 }
 
 /// One COLLECT group gathered without keeping its rows: the key, the row count, and each
@@ -812,7 +818,7 @@ impl<'a> Executor<'a> {
             // A modification as the last operation returns nothing.
             return Ok(true);
         };
-        if self.materialize.iter().any(|(at, ..)| *at == i) {
+        if self.fetched_at(i) {
             self.materialize_row(i, &mut row)?;
         }
         match op {
@@ -918,10 +924,7 @@ impl<'a> Executor<'a> {
                 for (slot, v) in group.values.iter_mut().zip(values) {
                     slot.push(v);
                 }
-                self.gathered_bytes += added;
-                if self.gathered_bytes > self.opts.memory_limit_bytes {
-                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
-                }
+                self.charge(added)?;
                 Ok(true)
             }
             Op::Traverse(t) => Err(err!(
@@ -933,10 +936,7 @@ impl<'a> Executor<'a> {
             .status(501)),
             Op::Sort(keys) => {
                 let k: Vec<Value> = keys.iter().map(|(e, _)| self.eval(e, &row)).collect::<Result<_>>()?;
-                self.gathered_bytes += row_bytes(&row) + k.iter().map(approx_bytes).sum::<usize>();
-                if self.gathered_bytes > self.opts.memory_limit_bytes {
-                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
-                }
+                self.charge(row_bytes(&row) + k.iter().map(approx_bytes).sum::<usize>())?;
                 if matches!(states[i], State::None) {
                     states[i] = State::Sorted { rows: Vec::new(), next: 0 };
                 }
@@ -960,10 +960,7 @@ impl<'a> Executor<'a> {
                 if matches!(states[i], State::None) {
                     states[i] = State::Gather(Vec::new());
                 }
-                self.gathered_bytes += row_bytes(&row);
-                if self.gathered_bytes > self.opts.memory_limit_bytes {
-                    return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
-                }
+                self.charge(row_bytes(&row))?;
                 if let State::Gather(rows) = &mut states[i] {
                     if rows.len() >= GATHERED_ROWS_MAX {
                         return Err(err!(ERROR_RESOURCE_LIMIT, "query gathers more than {GATHERED_ROWS_MAX} rows in one operation"));
@@ -1043,7 +1040,7 @@ impl<'a> Executor<'a> {
             groups.insert(String::new(), (Vec::new(), Vec::new()));
         }
         let mut groups: Vec<(Vec<Value>, Vec<Row>)> = groups.into_values().collect();
-        groups.sort_by(|(a, _), (b, _)| compare(&Value::Array(a.clone()), &Value::Array(b.clone())));
+        groups.sort_by(|(a, _), (b, _)| group_order(a, b));
         let mut out = Vec::with_capacity(groups.len());
         for (key, members) in groups {
             let mut row: Row = self.outer_row.clone();
@@ -1150,7 +1147,7 @@ impl<'a> Executor<'a> {
         if groups.is_empty() && c.groups.is_empty() {
             groups.push(Group { key: Vec::new(), count: 0, values: vec![Vec::new(); c.aggregates.len()] });
         }
-        groups.sort_by(|a, b| compare(&Value::Array(a.key.clone()), &Value::Array(b.key.clone())));
+        groups.sort_by(|a, b| group_order(&a.key, &b.key));
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
             let mut row: Row = self.outer_row.clone();
@@ -1488,6 +1485,16 @@ impl<'a> Executor<'a> {
     /// What a read of `col` sees (see [`Written`]).
     fn view(&self, col: &Collection) -> Option<&'a Snapshot<'a>> {
         self.written.view(self.snapshot, col)
+    }
+
+    /// Counts `bytes` more held by gathering operations; past `memoryLimit` the query ends
+    /// with `ERROR_RESOURCE_LIMIT`.
+    fn charge(&mut self, bytes: usize) -> Result<()> {
+        self.gathered_bytes += bytes;
+        if self.gathered_bytes > self.opts.memory_limit_bytes {
+            return Err(err!(ERROR_RESOURCE_LIMIT, "query would use more than {} bytes of memory (memoryLimit)", self.opts.memory_limit_bytes));
+        }
+        Ok(())
     }
 
     /// Whether a document read by an earlier loop is fetched whole at operation `i`.

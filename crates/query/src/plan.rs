@@ -10,7 +10,7 @@ use aql::ast::Expr;
 use aql::print::{aql, ast};
 use aql::query::{Collect, Op, Query};
 use docstore::{Database, Store};
-use errors::{err, Result, ERROR_ARANGO_DATA_SOURCE_NOT_FOUND};
+use errors::{err, Result};
 use serde_json::{json, Map, Value};
 
 use crate::{chosen_projection, index_access, pruned_filter, scan_parallel, scan_threads, sort_limit, whole_on_pass, Options};
@@ -179,7 +179,7 @@ impl Builder<'_> {
             },
             _ => return Ok(None),
         };
-        self.db.collection(&name).map_err(|_| err!(ERROR_ARANGO_DATA_SOURCE_NOT_FOUND, "collection or view not found: {name}"))?;
+        self.db.collection(&name)?;
         Ok(Some(name))
     }
 
