@@ -30,8 +30,10 @@ type Entry = (&'static str, usize, usize, Fun);
 const TABLES: [&[Entry]; 6] =
     [FUNCTIONS, strings::FUNCTIONS, numeric::FUNCTIONS, collections::FUNCTIONS, dates::FUNCTIONS, misc::FUNCTIONS];
 
+/// A function by name, from a map built once: calls are looked up for every row.
 fn lookup(name: &str) -> Option<&'static Entry> {
-    TABLES.iter().flat_map(|t| t.iter()).find(|(n, ..)| *n == name)
+    static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Entry>> = std::sync::OnceLock::new();
+    BY_NAME.get_or_init(|| TABLES.into_iter().flat_map(|t| t.iter()).map(|e| (e.0, e)).collect()).get(name).copied()
 }
 
 /// The names of all functions, for checks and listings.
