@@ -109,6 +109,9 @@ pub struct Prepared {
     pub parsed: Arc<aql::query::Query>,
     pub options: Value,
     pub opts: query::Options,
+    /// The collections the query reads and those it writes.
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
 }
 
 pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
@@ -133,9 +136,9 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
     let mut opts = query::Options { full_count: options["fullCount"] == true, user: req.user.clone(), ..query::Options::default() };
     // The caller needs read access to every collection the query reads, write to those it
     // writes; collections named only at run time (DOCUMENT) are checked when read.
+    let (reads, writes) = query::collections_used(&parsed, &binds);
     if let Some(grants) = api::caller_grants(ctx, req) {
-        let (reads, writes) = query::collections_used(&parsed, &binds);
-        for (names, level) in [(reads, Level::Ro), (writes, Level::Rw)] {
+        for (names, level) in [(&reads, Level::Ro), (&writes, Level::Rw)] {
             if names.iter().any(|c| grants.collection(db.name(), c) < level) {
                 return Err(err!(ERROR_FORBIDDEN, "forbidden: no access to a collection the query uses"));
             }
@@ -156,7 +159,7 @@ pub fn prepare(ctx: &Ctx, req: &Req, body: &Value) -> Result<Prepared> {
     if let Some(m) = body.get("memoryLimit").and_then(Value::as_u64).filter(|m| *m > 0) {
         opts.memory_limit_bytes = (m as usize).min(query::MEMORY_LIMIT_BYTES_DEFAULT);
     }
-    Ok(Prepared { db, text, binds, parsed, options, opts })
+    Ok(Prepared { db, text, binds, parsed, options, opts, reads, writes })
 }
 
 /// `POST /_api/cursor`.
@@ -164,7 +167,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let started = Instant::now();
     let body = req.json()?;
     let parsing = Instant::now();
-    let Prepared { db, text, binds, parsed, options, mut opts } = prepare(ctx, req, &body)?;
+    let Prepared { db, text, binds, parsed, options, mut opts, reads, writes } = prepare(ctx, req, &body)?;
     let parsed_at = Instant::now();
     opts.profile = match &options["profile"] {
         Value::Bool(true) => 1,
@@ -179,7 +182,6 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     };
     let ttl = body.get("ttl").and_then(Value::as_f64).filter(|t| *t > 0.0).unwrap_or(TTL_S_DEFAULT).min(TTL_S_MAX);
     // The results cache serves read-only queries whose collections have not changed since.
-    let (reads, writes) = query::collections_used(&parsed, &binds);
     let cacheable = writes.is_empty() && opts.profile == 0 && !opts.full_count && ctx.query_cache.wanted(&body, &options, &text, &reads);
     let fingerprint = if cacheable { query_cache::fingerprint(ctx, &db, &reads) } else { None };
     // `stream`: the query runs on a thread of its own, handing results over as batches are

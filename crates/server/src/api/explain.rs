@@ -15,7 +15,7 @@ use crate::Ctx;
 pub fn explain(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let started = Instant::now();
     let body = req.json()?;
-    let Prepared { db, text, binds, parsed, options, opts } = prepare(ctx, req, &body)?;
+    let Prepared { db, text, binds, parsed, options, opts, .. } = prepare(ctx, req, &body)?;
     let plan = query::explain(&ctx.store, &db, &text, &parsed, &binds, &opts)?;
     let stats = json!({
         "rulesExecuted": plan.rules.len(),
@@ -38,13 +38,11 @@ pub fn explain(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
 /// parameters and the AST in ArangoDB's node format.
 pub fn parse(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     let body = req.json()?;
-    let Prepared { parsed, binds, .. } = prepare(ctx, req, &body)?;
-    let (reads, writes) = query::collections_used(&parsed, &binds);
+    let Prepared { parsed, text, reads, writes, .. } = prepare(ctx, req, &body)?;
     let mut collections: Vec<String> = reads.into_iter().chain(writes).collect();
     collections.sort();
     collections.dedup();
-    let text = body["query"].as_str().unwrap_or_default();
-    let bind_vars = query::bind_parameters(text);
+    let bind_vars = query::bind_parameters(&text);
     Ok(Resp::json(
         200,
         &json!({"error": false, "code": 200, "parsed": true, "collections": collections, "bindVars": bind_vars, "ast": [query::ast_json(&parsed)]}),
