@@ -146,11 +146,11 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             }
             Value::Object(m)
         }
-        Expr::Var(name) => match (env.var(name), env.db) {
-            (Some(v), _) => v.clone(),
-            // A name no variable declares is a collection, read as the array of its documents.
-            (None, Some(db)) => Value::Array(db.documents(name)?),
-            (None, None) => return Err(err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'")),
+        // A declared variable was read above; a name no variable declares is a collection,
+        // read as the array of its documents.
+        Expr::Var(name) => match env.db {
+            Some(db) => Value::Array(db.documents(name)?),
+            None => return Err(err!(ERROR_QUERY_VARIABLE_NAME_UNKNOWN, "unknown variable '{name}'")),
         },
         Expr::BindCollection(name) => {
             return Err(err!(ERROR_NOT_IMPLEMENTED, "collection bind parameter @@{name} needs the query executor, which is not built yet").status(501));
@@ -179,20 +179,24 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
             let base = operand(base, env)?;
             index_of(&base, &index).cloned().unwrap_or(Value::Null)
         }
-        // LENGTH of a collection counts it without reading its documents.
-        Expr::Call(name, args) if matches!(name.as_str(), "LENGTH" | "COUNT") && collection_name(args, env).is_some() => {
-            let (Some(db), Some(collection)) = (env.db, collection_name(args, env)) else { return Ok(Value::Null) };
-            Value::from(db.count(collection)?)
-        }
         Expr::Call(name, args) => {
+            // LENGTH of a collection counts it without reading its documents.
+            if let ("LENGTH" | "COUNT", [arg], Some(db)) = (name.as_str(), &args[..], env.db) {
+                if let Some(collection) = collection_name(arg, env) {
+                    return Ok(Value::from(db.count(collection)?));
+                }
+            }
             // DOCUMENT(users, …) and COLLECTION_COUNT(users) take a collection by its bare name.
             let names_collection = matches!(name.as_str(), "DOCUMENT" | "COLLECTION_COUNT") && args.len() > (name == "DOCUMENT") as usize;
             let values = args
                 .iter()
                 .enumerate()
-                .map(|(i, a)| match a {
-                    Expr::Var(n) if i == 0 && names_collection && env.db.is_some() && env.var(n).is_none() => Ok(Value::String(n.clone())),
-                    a => eval(a, env),
+                .map(|(i, a)| {
+                    let bare = if i == 0 && names_collection { collection_name(a, env) } else { None };
+                    match bare {
+                        Some(n) => Ok(Value::String(n.to_string())),
+                        None => eval(a, env),
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             functions::call(name, values, env)?
@@ -246,11 +250,11 @@ pub fn eval(e: &Expr, env: &mut Env) -> Result<Value, ArangoError> {
     })
 }
 
-/// The collection a one-argument call names, when its argument is a name no variable declares
-/// and there is a database to read.
-fn collection_name<'e>(args: &'e [Expr], env: &Env) -> Option<&'e str> {
-    match args {
-        [Expr::Var(n)] if env.db.is_some() && env.var(n).is_none() => Some(n),
+/// The collection `e` names, when it is a name no variable declares and there is a database
+/// to read.
+fn collection_name<'e>(e: &'e Expr, env: &Env) -> Option<&'e str> {
+    match e {
+        Expr::Var(n) if env.db.is_some() && env.var(n).is_none() => Some(n),
         _ => None,
     }
 }
