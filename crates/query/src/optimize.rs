@@ -29,7 +29,7 @@ use aql::query::{Op, Query};
 use crate::{declared, op_expressions, Options};
 
 /// Functions whose result may differ between calls, or that must not be moved (`NOOPT`).
-const NOT_MOVABLE_FUNCTIONS: &[&str] = &["RAND", "RANDOM", "UUID", "RANDOM_TOKEN", "DATE_NOW", "SLEEP", "FAIL", "WARN", "ASSERT", "NOOPT", "V8"];
+pub const NOT_MOVABLE_FUNCTIONS: &[&str] = &["RAND", "RANDOM", "UUID", "RANDOM_TOKEN", "DATE_NOW", "SLEEP", "FAIL", "WARN", "ASSERT", "NOOPT", "V8"];
 
 /// Rewrites `q` (and the subqueries of its `LET`s) with the rules `opts` allows; returns the
 /// rules that changed something, in the order first applied.

@@ -21,12 +21,10 @@ use crate::req::Req;
 use crate::resp::Resp;
 use crate::Ctx;
 
-/// Functions whose results change between runs, or that read collections the query does not
-/// name (so its fingerprint cannot cover them): queries calling them are not cached.
-const NOT_CACHEABLE_FUNCTIONS: &[&str] = &[
-    "RAND", "RANDOM", "UUID", "RANDOM_TOKEN", "DATE_NOW", "SLEEP", "FAIL", "WARN", "ASSERT", "CURRENT_USER", "V8", "NOOPT",
-    "DOCUMENT", "COLLECTIONS", "COLLECTION_COUNT",
-];
+/// Besides the functions the optimizer does not move (their results change between runs),
+/// these are not cached: their results depend on the caller, or they read collections the
+/// query does not name (so its fingerprint cannot cover them).
+const NOT_CACHEABLE_FUNCTIONS: &[&str] = &["CURRENT_USER", "DOCUMENT", "COLLECTIONS", "COLLECTION_COUNT"];
 /// Plans kept at most; the oldest go first.
 const PLAN_ENTRIES_MAX: usize = 128;
 /// Longest query text whose plan or results are kept, so the caches stay small.
@@ -243,7 +241,7 @@ impl QueryCache {
 /// run to run.
 fn cacheable_text(text: &str) -> bool {
     let Ok(tokens) = aql::lexer::lex(text) else { return false };
-    !tokens.iter().any(|t| matches!(&t.tok, aql::lexer::Tok::Ident(n) if NOT_CACHEABLE_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(n))))
+    !tokens.iter().any(|t| matches!(&t.tok, aql::lexer::Tok::Ident(n) if query::optimize::NOT_MOVABLE_FUNCTIONS.iter().chain(NOT_CACHEABLE_FUNCTIONS).any(|f| f.eq_ignore_ascii_case(n))))
 }
 
 /// The fingerprint of the collections a query reads (see the module documentation).
