@@ -311,10 +311,7 @@ pub fn execute_into(
     started: Instant,
     sink: &mut dyn FnMut(Value) -> Result<usize>,
 ) -> Result<Outcome> {
-    check_binds(text, binds)?;
-    check_collections(db, query)?;
-    let mut query = query.clone();
-    optimize::optimize(&mut query, opts);
+    let (query, _) = checked_and_optimized(db, text, query, binds, opts)?;
     let query = &query;
     let snapshot = store.snapshot();
     let mut ex = Executor::new(store, &snapshot, db, binds, opts.clone(), started);
@@ -430,12 +427,19 @@ pub const RULES: &[&str] = &[
     "parallel-scan",
 ];
 
-/// The execution plan of a parsed query (`POST /_api/explain`).
-pub fn explain(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<plan::Plan> {
+/// What running and explaining a query start from: its bind parameters and collections
+/// checked, and the query rewritten by the optimizer's rules, with the rules that applied.
+fn checked_and_optimized(db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<(Query, Vec<&'static str>)> {
     check_binds(text, binds)?;
     check_collections(db, query)?;
     let mut query = query.clone();
     let rewritten = optimize::optimize(&mut query, opts);
+    Ok((query, rewritten))
+}
+
+/// The execution plan of a parsed query (`POST /_api/explain`).
+pub fn explain(store: &Store, db: &Database, text: &str, query: &Query, binds: &Map<String, Value>, opts: &Options) -> Result<plan::Plan> {
+    let (query, rewritten) = checked_and_optimized(db, text, query, binds, opts)?;
     let mut plan = plan::plan(store, db, &query, binds, opts)?;
     plan.rules.splice(0..0, rewritten);
     Ok(plan)
