@@ -188,21 +188,8 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
     // asked for, so it holds only about a batch of them.
     if options["stream"] == true && opts.profile == 0 {
         if let Some(stream) = start_stream(ctx, req, &db, &text, &parsed, &binds, &opts, started, batch_size, ttl) {
-            let cursor = Cursor {
-                db: req.db.clone(),
-                user: req.user.clone(),
-                rest: VecDeque::new(),
-                batch_size,
-                ttl: Duration::from_secs_f64(ttl),
-                expires: Instant::now(),
-                count: None,
-                extra: json!({"warnings": []}),
-                last_batch: (0, Vec::new()),
-                allow_retry: options["allowRetry"] == true,
-                cached: false,
-                stream: Some(Stream { rx: stream, bytes_max: opts.memory_limit_bytes }),
-            };
-            return answer(ctx, cursor, None, 201);
+            let stream = Some(Stream { rx: stream, bytes_max: opts.memory_limit_bytes });
+            return answer(ctx, Cursor { stream, ..Cursor::new(req, batch_size, ttl, &options) }, None, 201);
         }
     }
     let mut cached = false;
@@ -254,20 +241,7 @@ pub fn create(ctx: &Ctx, req: &mut Req) -> Result<Resp> {
         extra["stats"]["nodes"] = json!(plan.node_stats(&out.op_profile));
         extra["plan"] = plan.to_json();
     }
-    let cursor = Cursor {
-        db: req.db.clone(),
-        user: req.user.clone(),
-        rest: results.into(),
-        batch_size,
-        ttl: Duration::from_secs_f64(ttl),
-        expires: Instant::now(),
-        count,
-        extra,
-        last_batch: (0, Vec::new()),
-        allow_retry: options["allowRetry"] == true,
-        cached,
-        stream: None,
-    };
+    let cursor = Cursor { rest: results.into(), count, extra, cached, ..Cursor::new(req, batch_size, ttl, &options) };
     answer(ctx, cursor, None, 201)
 }
 
@@ -381,6 +355,24 @@ fn fill(c: &mut Cursor) -> Result<()> {
 }
 
 impl Cursor {
+    /// A cursor for the caller of `req`, with nothing in it yet.
+    fn new(req: &Req, batch_size: usize, ttl: f64, options: &Value) -> Cursor {
+        Cursor {
+            db: req.db.clone(),
+            user: req.user.clone(),
+            rest: VecDeque::new(),
+            batch_size,
+            ttl: Duration::from_secs_f64(ttl),
+            expires: Instant::now(),
+            count: None,
+            extra: json!({"warnings": []}),
+            last_batch: (0, Vec::new()),
+            allow_retry: options["allowRetry"] == true,
+            cached: false,
+            stream: None,
+        }
+    }
+
     /// The fields every answer for this cursor has besides `result` and its ids.
     fn fields(&self) -> Map<String, Value> {
         let mut m = Map::new();
