@@ -182,13 +182,7 @@ impl Engine {
         // RocksDB's per-thread performance counters cost a little on every step of a scan,
         // and nothing reads them.
         rocksdb::perf::set_perf_stats(rocksdb::perf::PerfStatsLevel::Disable);
-        let mut ro = read_options(snapshot);
-        match (end, prefix_successor(prefix)) {
-            (Some(end), Some(after)) => ro.set_iterate_upper_bound(end.min(&after).to_vec()),
-            (Some(end), None) => ro.set_iterate_upper_bound(end.to_vec()),
-            (None, Some(after)) => ro.set_iterate_upper_bound(after),
-            (None, None) => {}
-        }
+        let ro = range_read_options(prefix, end, snapshot);
         // The raw iterator lends each key and value instead of copying them.
         let mut iter = self.db.raw_iterator_cf_opt(self.cf(space), ro);
         iter.seek(start.unwrap_or(prefix));
@@ -213,11 +207,7 @@ impl Engine {
     /// key: data still in memory is cut too.
     pub fn split_points(&self, space: Space, prefix: &[u8], parts: usize) -> Result<Vec<Vec<u8>>> {
         let cf = self.cf(space);
-        let mut ro = ReadOptions::default();
-        if let Some(after) = prefix_successor(prefix) {
-            ro.set_iterate_upper_bound(after);
-        }
-        let mut iter = self.db.raw_iterator_cf_opt(cf, ro);
+        let mut iter = self.db.raw_iterator_cf_opt(cf, range_read_options(prefix, None, None));
         iter.seek(prefix);
         let Some(first) = iter.key().map(<[u8]>::to_vec) else { return Ok(Vec::new()) };
         iter.seek_to_last();
@@ -244,11 +234,13 @@ impl Engine {
             self.db.get_approximate_sizes_cf(cf, &ranges)
         };
         let total = size_below(&[high]).first().copied().unwrap_or(0);
-        let mut cuts: Vec<u64> = (1..parts as u64).map(|j| low + ((high - low) as u128 * j as u128 / parts as u128) as u64).collect();
+        // The `j`th of `parts` equal shares of `n`.
+        let share = |n: u64, j: u64| (n as u128 * j as u128 / parts as u128) as u64;
+        let mut cuts: Vec<u64> = (1..parts as u64).map(|j| low + share(high - low, j)).collect();
         if total > 0 {
             let even = cuts.clone();
             // Bisect every cut at once: each step asks for all of their sizes in one call.
-            let wanted: Vec<u64> = (1..parts as u64).map(|j| (total as u128 * j as u128 / parts as u128) as u64).collect();
+            let wanted: Vec<u64> = (1..parts as u64).map(|j| share(total, j)).collect();
             let mut bounds: Vec<(u64, u64)> = vec![(low, high); cuts.len()];
             for _ in 0..40 {
                 let mids: Vec<u64> = bounds.iter().map(|&(a, b)| a + (b - a) / 2).collect();
@@ -293,6 +285,20 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Read options for keys starting with `prefix`, below `end` too when given, as of `snapshot`.
+fn range_read_options(prefix: &[u8], end: Option<&[u8]>, snapshot: Option<&Snapshot>) -> ReadOptions {
+    let mut ro = read_options(snapshot);
+    let upper = match (end, prefix_successor(prefix)) {
+        (Some(end), Some(after)) => Some(end.min(&after).to_vec()),
+        (Some(end), None) => Some(end.to_vec()),
+        (None, after) => after,
+    };
+    if let Some(upper) = upper {
+        ro.set_iterate_upper_bound(upper);
+    }
+    ro
 }
 
 /// Read options that read as of `snapshot`, or the latest state without one.
