@@ -143,6 +143,10 @@ impl Default for Options {
     }
 }
 
+/// Stack size every thread that runs queries needs: expression trees up to the parser's depth
+/// limit recurse deeply.
+pub const STACK_BYTES: usize = 16 << 20;
+
 /// Below this many documents a full scan is over before helper threads pay for themselves.
 pub const PARALLEL_SCAN_MIN_DOCS: u64 = 20_000;
 

@@ -36,8 +36,6 @@ const PIECE_BYTES_MAX: usize = if cfg!(test) { 16 << 10 } else { 4 << 20 };
 /// Documents read between checks of the kill flag, `maxRuntime` and the stop signal.
 const CHECK_EVERY: u32 = 1024;
 
-/// Stack for helper threads, as large as the query runtime's (deep expressions recurse).
-const HELPER_STACK_BYTES: usize = 16 << 20;
 
 /// What one scan reads and how it filters.
 pub(crate) struct Scan<'s> {
@@ -199,7 +197,7 @@ impl Scan<'_> {
                 // Without a helper the query's thread reads every piece itself.
                 let _ = std::thread::Builder::new()
                     .name("rango-scan".into())
-                    .stack_size(HELPER_STACK_BYTES)
+                    .stack_size(crate::STACK_BYTES)
                     .spawn_scoped(s, || self.help(&ranges, &queue, &changed, &stop, window));
             }
             // Helpers stop when the query's thread is done, also when it unwinds from a panic:

@@ -102,8 +102,6 @@ struct BenchArgs {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Stack size of the runtime's threads (see where the runtime is built).
-const THREAD_STACK_BYTES: usize = server::QUERY_STACK_BYTES;
 
 fn run_bench(args: BenchArgs) -> anyhow::Result<()> {
     let case = bench::Case::parse(&args.test_case).with_context(|| {
@@ -333,7 +331,7 @@ fn run_server(args: ServerArgs) -> anyhow::Result<()> {
     // parser's `TREE_DEPTH_MAX`): give every thread room for that, beyond the 2 MiB default.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(THREAD_STACK_BYTES)
+        .thread_stack_size(server::QUERY_STACK_BYTES)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(server::start(config, shutdown_signal(), |_| {}))?;

@@ -69,9 +69,8 @@ pub struct Ctx {
     pub me: std::sync::Weak<Ctx>,
 }
 
-/// Stack size of every thread that runs queries: expression trees up to the parser's depth
-/// limit recurse deeply.
-pub const QUERY_STACK_BYTES: usize = 16 << 20;
+/// Stack size every thread that runs queries needs (the runtime's threads among them).
+pub use query::STACK_BYTES as QUERY_STACK_BYTES;
 
 /// Slow password checks (PBKDF2) running at once; the rest wait their turn.
 pub const SLOW_AUTH_CONCURRENT_MAX: usize = 2;

@@ -271,7 +271,7 @@ fn start_stream(
     // The cursor itself expires after its ttl; this only keeps a query whose cursor is not
     // swept yet from waiting much longer.
     let idle_max = Duration::from_secs_f64(ttl * 2.0 + 1.0);
-    let spawned = std::thread::Builder::new().name("rango-stream".into()).stack_size(crate::QUERY_STACK_BYTES).spawn(move || {
+    let spawned = std::thread::Builder::new().name("rango-stream".into()).stack_size(query::STACK_BYTES).spawn(move || {
         let _counted = StreamCounted;
         let ticket = ctx.queries.start(db.name(), user.as_deref(), &text, &binds);
         let kill = ticket.kill.clone();
